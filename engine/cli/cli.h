@@ -1,0 +1,28 @@
+/* cli.h: the subcommands of the copydesk tool and the helpers they share.
+ * The CLI owns argv, files, stdout and exit codes; it uses only the public
+ * header of the engine. */
+#ifndef CD_CLI_H
+#define CD_CLI_H
+
+#include <stdio.h>
+
+/* Exit codes. */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_BAD_INPUT = 1,
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_IO = 3,
+};
+
+/* Each subcommand gets argv after the subcommand name (argv[0] is the
+ * subcommand) and returns an exit code. */
+int cli_run(int argc, char **argv);  /* dedup, cluster, pairs */
+int cli_eval(int argc, char **argv); /* eval */
+
+/* Prints "copydesk: " + message + "\n" on stderr. */
+void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* Writes s[0..len) as a JSON string literal (with quotes) to out. */
+void cli_write_json_string(FILE *out, const char *s, size_t len);
+
+#endif
