@@ -1,0 +1,26 @@
+/* output.h: output files written atomically. Data goes to a temporary file
+ * beside the final name, which is fsynced and renamed over it only when the
+ * run succeeds, so a failure never leaves a half-written file. */
+#ifndef CD_CLI_OUTPUT_H
+#define CD_CLI_OUTPUT_H
+
+#include <stdio.h>
+
+typedef struct cli_output {
+    FILE *fp;
+    char *final_path; /* NULL for stdout */
+    char *temp_path;
+} cli_output;
+
+/* Opens path for writing (NULL or "-" = stdout). Returns 0, or -1 with a
+ * message already printed. */
+int cli_output_open(cli_output *out, const char *path);
+
+/* Flushes, and for a file fsyncs and renames it into place. Returns 0, or
+ * -1 with a message printed (the temporary file is then removed). */
+int cli_output_commit(cli_output *out);
+
+/* Discards a file output (removes the temporary file); no-op on stdout. */
+void cli_output_abort(cli_output *out);
+
+#endif
