@@ -9,7 +9,9 @@
  *   YYYY-MM-DD                                    midnight UTC
  *   YYYY-MM-DD(T|t| )HH:MM[:SS[(.|,)fraction]][zone]
  *   YYYYMMDD(T|t)HHMM[SS[(.|,)fraction]][zone]    basic format
- *   zone: Z | z | ±HH:MM | ±HHMM | ±HH (hours 0..23, minutes 0..59);
+ *   zone: Z | z | ±HH:MM | ±HHMM | ±HH (hours 0..23, minutes 0..59), or
+ *   one space then one of those or UTC / GMT ("2026-11-27 10:44:55 UTC",
+ *   "2026-11-27 10:44:55 +0000", as many databases print them);
  *   no zone means UTC (local time is not knowable here). The fraction is
  *   dropped (the result is the whole second at or before the instant).
  *   24:00[:00[.0...]] is the end of the day (= next day 00:00).
@@ -144,12 +146,21 @@ static int civil_to_epoch(const civil *c, int64_t *out)
 
 /* ------------------------------------------------------------ ISO 8601 */
 
-/* Z, ±HH:MM, ±HHMM, ±HH, or nothing (UTC). Must reach the end. */
+/* Z, ±HH:MM, ±HHMM, ±HH, or nothing (UTC); or one space and then Z,
+ * ±HH:MM, ±HHMM, ±HH, UTC or GMT. Must reach the end. */
 static int iso_zone(scan *s, int *offset)
 {
     *offset = 0;
     if (at_end(s))
         return 1;
+    if (accept(s, ' ')) {
+        if (s->end - s->p == 3) {
+            char a = lower(s->p[0]), b = lower(s->p[1]), c = lower(s->p[2]);
+            return (a == 'u' && b == 't' && c == 'c') || (a == 'g' && b == 'm' && c == 't');
+        }
+        if (at_end(s) || *s->p == ' ')
+            return 0;
+    }
     if (accept(s, 'Z') || accept(s, 'z'))
         return at_end(s);
     int sign = accept(s, '+') ? 1 : accept(s, '-') ? -1 : 0;

@@ -7,7 +7,7 @@
 #   run.sh COPYDESK [--update] [NAME...]   --update rewrites the expectations.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-export COPYDESK=$1; shift
+export COPYDESK=$(realpath "$1"); shift
 update=0
 if [ "${1:-}" = "--update" ]; then update=1; shift; fi
 export DATA="$here/../data"
