@@ -12,7 +12,10 @@
 
 #include "copydesk/copydesk.h"
 
-static cd_str str(const char *s) { return (cd_str){s, strlen(s)}; }
+static cd_str str(const char *s)
+{
+    return (cd_str){s, strlen(s)};
+}
 
 static const struct {
     const char *text;
@@ -81,9 +84,9 @@ static const struct {
     {"1 Jan 1999 00:00 CDT", 915166800},
     {"1 Jan 1999 00:00 MST", 915174000},
     {"1 Jan 1999 00:00 MDT", 915170400},
-    {"1 Jan 1999 00:00 A", 915148800},  /* military: +0000 */
-    {"1 Jan 99 00:00 GMT", 915148800},  /* obsolete 2-digit year, >= 50 */
-    {"1 Jan 49 00:00 GMT", 2493072000}, /* < 50: 2049 */
+    {"1 Jan 1999 00:00 A", 915148800},    /* military: +0000 */
+    {"1 Jan 99 00:00 GMT", 915148800},    /* obsolete 2-digit year, >= 50 */
+    {"1 Jan 49 00:00 GMT", 2493072000},   /* < 50: 2049 */
     {"1 Jan 999 00:00 GMT", 29316470400}, /* obsolete 3-digit year: 1900 + 999 */
     {"29 Feb 2024 12:00:00 +0000", 1709208000},
     {"Sat, 31 Dec 2016 23:59:60 +0000", 1483228800},
@@ -106,14 +109,14 @@ static void test_valid(void **state)
 static const char *const invalid[] = {
     "",
     "   ",
-    "2023-02-29",               /* not a leap year */
-    "1900-02-29",               /* century, not a leap year */
+    "2023-02-29", /* not a leap year */
+    "1900-02-29", /* century, not a leap year */
     "2026-13-01",
     "2026-00-10",
     "2026-11-00",
     "2026-11-31",
     "2026-04-31",
-    "0000-01-01",               /* years 1..9999 */
+    "0000-01-01", /* years 1..9999 */
     "2026-11-27T25:00:00Z",
     "2026-11-27T24:00:01Z",
     "2026-11-27T24:30Z",
@@ -124,31 +127,31 @@ static const char *const invalid[] = {
     "2026-11-27T10:44:55+01:60",
     "2026-11-27T10:44:55+1",
     "2026-11-27T10:44:55+01:0",
-    "2026-11-27T10:44:55  Z",   /* one space at most before the zone */
-    "2026-11-27T10:44:55 EST",  /* named zones are RFC 2822 only */
+    "2026-11-27T10:44:55  Z",  /* one space at most before the zone */
+    "2026-11-27T10:44:55 EST", /* named zones are RFC 2822 only */
     "2026-11-27T10:44:55 UTCX",
     "2026-11-27T10:44:55UTC",
     "2026-11-27 UTC",
     "2026-11-27T10:44:55ZZ",
-    "2026-11-27T10:44:55.",     /* empty fraction */
-    "2026-11-27T10:44.5",       /* fraction of a minute */
+    "2026-11-27T10:44:55.", /* empty fraction */
+    "2026-11-27T10:44.5",   /* fraction of a minute */
     "2026-11-27T10",
     "2026-11-27T",
-    "2026-11-27 ",              /* trimmed: fine */
+    "2026-11-27 ", /* trimmed: fine */
     "2026-11-27X10:44:55",
     "2026-11-27garbage",
     "2026-1-27",
     "2026/11/27",
     "26-11-27",
-    "20261127",                 /* basic date without time: refused */
-    "20261127T10:44:55",        /* basic date, extended time */
-    "2026-11-27T104455",        /* extended date, basic time */
+    "20261127",          /* basic date without time: refused */
+    "20261127T10:44:55", /* basic date, extended time */
+    "2026-11-27T104455", /* extended date, basic time */
     "+2026-11-27",
     "12026-11-27",
-    "26-FEB-1987 15:01:01.79",  /* Reuters SGML layout: not supported */
+    "26-FEB-1987 15:01:01.79", /* Reuters SGML layout: not supported */
     "02/26/1987",
     "1795776295",
-    "Fri, 27 Nov 2026",         /* RFC 2822 needs a time */
+    "Fri, 27 Nov 2026", /* RFC 2822 needs a time */
     "Fri, 27 Nov 2026 10:44:55 XYZ",
     "Fri, 27 Nov 2026 10:44:55 J",
     "Fri, 27 Nov 2026 10:44:55 +01",

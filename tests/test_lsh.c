@@ -21,14 +21,14 @@
 #include "alloc.h"
 #include "lsh.h"
 
-#define assert_near(actual, expected, tolerance)                                              \
-    do {                                                                                      \
-        double a_ = (actual), e_ = (expected);                                                \
-        if (!(fabs(a_ - e_) <= (tolerance))) {                                                \
-            print_error("%s = %.17g, expected %.17g (tolerance %g)\n", #actual, a_, e_,       \
-                        (double)(tolerance));                                                 \
-            fail();                                                                           \
-        }                                                                                     \
+#define assert_near(actual, expected, tolerance)                                                   \
+    do {                                                                                           \
+        double a_ = (actual), e_ = (expected);                                                     \
+        if (!(fabs(a_ - e_) <= (tolerance))) {                                                     \
+            print_error("%s = %.17g, expected %.17g (tolerance %g)\n", #actual, a_, e_,            \
+                        (double)(tolerance));                                                      \
+            fail();                                                                                \
+        }                                                                                          \
     } while (0)
 
 /* xorshift64*: deterministic test data. */
@@ -94,11 +94,13 @@ static const struct {
     unsigned b, r;
     double midpoint, fp, fn;
 } doc_table[] = {
-    {0.5, 25, 5, 0.4868, 0.053722, 0.033753},
-    {0.6, 18, 7, 0.6262, 0.033447, 0.049679},
-    {0.7, 14, 9, 0.7141, 0.034638, 0.037871},
-    {0.8, 9, 13, 0.8186, 0.025312, 0.033282},
-    {0.9, 5, 25, 0.9215, 0.011558, 0.025319},
+    // clang-format off
+    {0.5, 25,  5, 0.4868, 0.053722, 0.033753},
+    {0.6, 18,  7, 0.6262, 0.033447, 0.049679},
+    {0.7, 14,  9, 0.7141, 0.034638, 0.037871},
+    {0.8,  9, 13, 0.8186, 0.025312, 0.033282},
+    {0.9,  5, 25, 0.9215, 0.011558, 0.025319},
+    // clang-format on
 };
 
 static void test_choose_known(void **state)
@@ -159,8 +161,7 @@ static void test_choose_bounds_and_weights(void **state)
         double last = 2;
         for (size_t w = 0; w < sizeof weights / sizeof weights[0]; w++) {
             unsigned b, r;
-            assert_int_equal(cd_lsh_choose(t[k], 128, weights[w][0], weights[w][1], &b, &r),
-                             CD_OK);
+            assert_int_equal(cd_lsh_choose(t[k], 128, weights[w][0], weights[w][1], &b, &r), CD_OK);
             double mid = cd_lsh_midpoint(b, r);
             assert_true(mid < last);
             last = mid;
@@ -237,7 +238,10 @@ static void test_band_keys_golden(void **state)
         0x7e0e9d4c509699dbu, 0xc6fff198f84f6466u, 0xed58bf8dbaf0696au,
     };
     static const uint64_t expect_4x32_seed[4] = {
-        0xcbd8f4a85aa440ffu, 0xa52b091d8e66088cu, 0x534a3bf29c67743eu, 0x86a2fc0c38a1fb3bu,
+        0xcbd8f4a85aa440ffu,
+        0xa52b091d8e66088cu,
+        0x534a3bf29c67743eu,
+        0x86a2fc0c38a1fb3bu,
     };
     uint64_t keys[9];
     cd__lsh_band_keys(sig, 9, 13, 0, keys);
@@ -248,6 +252,12 @@ static void test_band_keys_golden(void **state)
         assert_int_equal(keys[j], expect_4x32_seed[j]);
     cd__lsh_band_keys(sig, 1, 1, 0, keys);
     assert_int_equal(keys[0], 0x10e9eae9744348dcu);
+    /* long bands (512 and 256 bytes: the big-endian path hashes in chunks) */
+    cd__lsh_band_keys(sig, 1, 128, 5, keys);
+    assert_int_equal(keys[0], 0x80e8fa12a6b39636u);
+    cd__lsh_band_keys(sig, 2, 64, 5, keys);
+    assert_int_equal(keys[0], 0x726c02c859833860u);
+    assert_int_equal(keys[1], 0x4988af6056d9918bu);
 
     /* The definition, spelled out with explicit little-endian bytes. */
     unsigned char bytes[13 * 4];
@@ -349,7 +359,9 @@ static void test_candidates_cap(void **state)
      * 0 and 3 share another (2). Band 1: docs 2..7 share a key (6). */
     uint64_t keys[8 * 2];
     for (int d = 0; d < 8; d++) {
-        keys[d * 2] = (d == 1 || d == 2 || d == 4 || d == 6 || d == 7) ? 500 : (d == 0 || d == 3) ? 300 : 1000 + d;
+        keys[d * 2] = (d == 1 || d == 2 || d == 4 || d == 6 || d == 7) ? 500
+                      : (d == 0 || d == 3)                             ? 300
+                                                                       : 1000 + d;
         keys[d * 2 + 1] = d >= 2 ? 500 : 2000 + d;
     }
     cd__pair32 *pairs;
@@ -380,17 +392,16 @@ static void test_candidates_cap(void **state)
      * (2, 3..7). */
     assert_int_equal(cd__lsh_candidates(keys, 8, 2, NULL, 5, &pairs, &count, &oversized), CD_OK);
     assert_int_equal(oversized, 1);
-    static const uint32_t want5[][2] = {{0, 3}, {1, 2}, {1, 4}, {1, 6}, {1, 7}, {2, 3},
-                                        {2, 4}, {2, 5}, {2, 6}, {2, 7}, {4, 6}, {4, 7},
-                                        {6, 7}};
+    static const uint32_t want5[][2] = {{0, 3}, {1, 2}, {1, 4}, {1, 6}, {1, 7}, {2, 3}, {2, 4},
+                                        {2, 5}, {2, 6}, {2, 7}, {4, 6}, {4, 7}, {6, 7}};
     assert_pairs(pairs, count, want5, sizeof want5 / sizeof want5[0]);
     cd__free(pairs);
 
     /* cap 2: both big buckets capped: (1, 2 4 6 7) and (2, 3..7) */
     assert_int_equal(cd__lsh_candidates(keys, 8, 2, NULL, 2, &pairs, &count, &oversized), CD_OK);
     assert_int_equal(oversized, 2);
-    static const uint32_t want2[][2] = {{0, 3}, {1, 2}, {1, 4}, {1, 6}, {1, 7}, {2, 3},
-                                        {2, 4}, {2, 5}, {2, 6}, {2, 7}};
+    static const uint32_t want2[][2] = {{0, 3}, {1, 2}, {1, 4}, {1, 6}, {1, 7},
+                                        {2, 3}, {2, 4}, {2, 5}, {2, 6}, {2, 7}};
     assert_pairs(pairs, count, want2, sizeof want2 / sizeof want2[0]);
     cd__free(pairs);
 
@@ -429,8 +440,7 @@ static int cmp_u64(const void *x, const void *y)
 }
 
 static uint64_t *naive_candidates(const uint64_t *keys, size_t n, unsigned bands,
-                                  const uint8_t *skip, size_t cap, size_t *count,
-                                  size_t *oversized)
+                                  const uint8_t *skip, size_t cap, size_t *count, size_t *oversized)
 {
     triple *t = malloc(n * bands * sizeof *t);
     size_t m = 0;
@@ -469,15 +479,14 @@ static uint64_t *naive_candidates(const uint64_t *keys, size_t n, unsigned bands
     return pairs;
 }
 
-static void compare_with_naive(const uint64_t *keys, size_t n, unsigned bands,
-                               const uint8_t *skip, size_t cap)
+static void compare_with_naive(const uint64_t *keys, size_t n, unsigned bands, const uint8_t *skip,
+                               size_t cap)
 {
     size_t want_n, want_over;
     uint64_t *want = naive_candidates(keys, n, bands, skip, cap, &want_n, &want_over);
     cd__pair32 *got;
     size_t got_n, got_over;
-    assert_int_equal(cd__lsh_candidates(keys, n, bands, skip, cap, &got, &got_n, &got_over),
-                     CD_OK);
+    assert_int_equal(cd__lsh_candidates(keys, n, bands, skip, cap, &got, &got_n, &got_over), CD_OK);
     assert_int_equal(got_n, want_n);
     assert_int_equal(got_over, want_over);
     for (size_t i = 0; i < want_n; i++) {
@@ -554,10 +563,18 @@ static void test_radix_sort(void **state)
     for (int kind = 0; kind < 4; kind++) {
         for (size_t i = 0; i < n; i++) {
             switch (kind) {
-            case 0: v[i] = rng(); break;                        /* full range */
-            case 1: v[i] = rng() % 1000; break;                 /* duplicates, low digits */
-            case 2: v[i] = (rng() % 50) << 56 | (rng() % 3); break; /* sparse digits */
-            default: v[i] = 42; break;                          /* all equal */
+            case 0:
+                v[i] = rng();
+                break; /* full range */
+            case 1:
+                v[i] = rng() % 1000;
+                break; /* duplicates, low digits */
+            case 2:
+                v[i] = (rng() % 50) << 56 | (rng() % 3);
+                break; /* sparse digits */
+            default:
+                v[i] = 42;
+                break; /* all equal */
             }
         }
         memcpy(want, v, n * sizeof *v);
@@ -629,8 +646,7 @@ static void test_candidates_nomem(void **state)
     }
     cd__pair32 *ref;
     size_t ref_n, ref_over;
-    assert_int_equal(cd__lsh_candidates(keys, n, bands, NULL, 0, &ref, &ref_n, &ref_over),
-                     CD_OK);
+    assert_int_equal(cd__lsh_candidates(keys, n, bands, NULL, 0, &ref, &ref_n, &ref_over), CD_OK);
     assert_true(ref_n > 65536);
 
     cd_allocator counting = {counting_malloc, counting_realloc, counting_free};

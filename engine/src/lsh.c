@@ -15,6 +15,7 @@ _Static_assert(sizeof(cd__pair32) == 8, "cd__pair32 is packed into 64 bits");
 
 /* ------------------------------------------------------------ parameters */
 
+/* s is clamped to [0, 1]; 0 bands never collide (0); 0 rows always do. */
 double cd_lsh_probability(double s, unsigned bands, unsigned rows)
 {
     if (bands == 0)
@@ -27,6 +28,7 @@ double cd_lsh_probability(double s, unsigned bands, unsigned rows)
     return -expm1((double)bands * log1p(-pow(s, (double)rows)));
 }
 
+/* 0 when bands or rows is 0 (no S-curve). */
 double cd_lsh_midpoint(unsigned bands, unsigned rows)
 {
     if (bands == 0 || rows == 0)
@@ -56,6 +58,9 @@ static double simpson_weight(int i)
     return (i & 1) ? 4.0 : 2.0;
 }
 
+/* Besides the errors in copydesk.h, CD_ERR_ARG for NaN or infinite weights
+ * and NULL outputs. Both weights 0 is accepted: every objective ties and
+ * the smaller fp + fn decides. */
 cd_status cd_lsh_choose(double threshold, unsigned perm, double fp_weight, double fn_weight,
                         unsigned *bands, unsigned *rows)
 {
@@ -293,8 +298,7 @@ static int pair_list_dedup(pair_list *p)
 }
 
 /* Appends the pairs of one bucket (docs ascending). Returns 0 or -1. */
-static int emit_bucket(pair_list *p, const entry *e, size_t m, size_t max_bucket,
-                       size_t *oversized)
+static int emit_bucket(pair_list *p, const entry *e, size_t m, size_t max_bucket, size_t *oversized)
 {
     uint64_t more;
     int capped = max_bucket != 0 && m > max_bucket;
@@ -323,9 +327,9 @@ static int emit_bucket(pair_list *p, const entry *e, size_t m, size_t max_bucket
     return 0;
 }
 
-cd_status cd__lsh_candidates(const uint64_t *keys, size_t n, unsigned bands,
-                             const uint8_t *skip, size_t max_bucket, cd__pair32 **pairs,
-                             size_t *count, size_t *oversized)
+cd_status cd__lsh_candidates(const uint64_t *keys, size_t n, unsigned bands, const uint8_t *skip,
+                             size_t max_bucket, cd__pair32 **pairs, size_t *count,
+                             size_t *oversized)
 {
     if (pairs)
         *pairs = NULL;

@@ -48,9 +48,9 @@ void cd__lsh_band_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint6
  * with n*bands > 0, or NULL pairs/count), CD_ERR_NOMEM. On error *pairs is
  * NULL, *count and *oversized are 0 and nothing is leaked. Thread-safe
  * (no shared state). */
-cd_status cd__lsh_candidates(const uint64_t *keys, size_t n, unsigned bands,
-                             const uint8_t *skip, size_t max_bucket, cd__pair32 **pairs,
-                             size_t *count, size_t *oversized);
+cd_status cd__lsh_candidates(const uint64_t *keys, size_t n, unsigned bands, const uint8_t *skip,
+                             size_t max_bucket, cd__pair32 **pairs, size_t *count,
+                             size_t *oversized);
 
 /* The two areas cd_lsh_choose weighs, by the same Simpson rule:
  *   *fp = ∫_0^t P(s) ds       (pairs below the threshold that collide)
