@@ -118,12 +118,20 @@ static void test_choose_known(void **state)
         assert_near(fp, doc_table[i].fp, 5e-7);
         assert_near(fn, doc_table[i].fn, 5e-7);
     }
-    /* The default parameters resolve to the same choice. */
+    /* The default parameters resolve to the same choice (with match
+     * containment, LSH aims at Jaccard t / (2 - t) instead). */
     cd_params p;
     cd_params_init(&p);
     assert_int_equal(cd_params_resolve(&p, NULL, 0), CD_OK);
     assert_int_equal(p.bands, 9);
     assert_int_equal(p.rows, 13);
+    cd_params_init(&p);
+    p.match = CD_MATCH_CONTAINMENT;
+    assert_int_equal(cd_params_resolve(&p, NULL, 0), CD_OK);
+    unsigned want_b = 0, want_r = 0;
+    assert_int_equal(cd_lsh_choose(0.8 / 1.2, 128, 0.5, 0.5, &want_b, &want_r), CD_OK);
+    assert_int_equal(p.bands, want_b);
+    assert_int_equal(p.rows, want_r);
 
     /* t = 1: no false negatives possible, so the flattest curve: one band
      * of every row. */

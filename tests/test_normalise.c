@@ -1,6 +1,8 @@
 /* test_normalise.c: the normalise stage: UTF-8 repair, NFKC + case folding,
- * tokenisation (separators, per-character scripts), and the ASCII fast path
- * checked against the utf8proc path on random strings. */
+ * tokenisation (separators, per-character scripts), and the fast paths
+ * (vectorised ASCII at every SIMD level, per-code-point non-ASCII) checked
+ * against the utf8proc path on random strings and, for the context-free
+ * rule, on every code point. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -451,6 +453,206 @@ static void test_fast_path_long(void **state)
     free(text);
 }
 
+/* ------------------------------------------- non-ASCII fast path */
+
+/* The rule behind the per-code-point path, checked against utf8proc for
+ * every code point: a context-free code point's decomposition starts with a
+ * starter that is never the second code point of a canonical composition
+ * (so nothing before it composes or reorders with it), and what it maps to is
+ * utf8proc's NFKC_Casefold of it alone. */
+static void test_context_free_rule(void **state)
+{
+    (void)state;
+    /* every code point that follows another in a canonical decomposition */
+    unsigned char *second = calloc(0x110000 / 8, 1);
+    assert_non_null(second);
+    for (int32_t x = 0; x < 0x110000; x++) {
+        if (x >= 0xD800 && x <= 0xDFFF)
+            continue;
+        utf8proc_int32_t d[32];
+        utf8proc_ssize_t n = utf8proc_decompose_char(x, d, 32, UTF8PROC_DECOMPOSE, NULL);
+        assert_true(n >= 0 && n <= 32);
+        for (utf8proc_ssize_t i = 1; i < n; i++)
+            second[d[i] >> 3] |= (unsigned char)(1u << (d[i] & 7));
+    }
+    const utf8proc_option_t options =
+        UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_COMPOSE | UTF8PROC_IGNORE;
+    size_t free_count = 0;
+    for (int32_t cp = 0; cp < 0x110000; cp++) {
+        int32_t mapped = -2;
+        if (!cd__normalise_context_free(cp, &mapped))
+            continue;
+        assert_true(cp < 0xD800 || cp > 0xDFFF);
+        free_count++;
+        utf8proc_int32_t d[32];
+        utf8proc_ssize_t n = utf8proc_decompose_char(cp, d, 32, options, NULL);
+        assert_true(n >= 0 && n <= 32);
+        if (n > 0) {
+            if ((second[d[0] >> 3] >> (d[0] & 7)) & 1)
+                fail_msg("U+%04X is context-free but its decomposition starts with U+%04X, "
+                         "which composes with what precedes it",
+                         (unsigned)cp, (unsigned)d[0]);
+            assert_int_equal(utf8proc_get_property(d[0])->combining_class, 0);
+        }
+        uint8_t utf8[4];
+        utf8proc_ssize_t len = utf8proc_encode_char(cp, utf8);
+        utf8proc_uint8_t *ref = NULL;
+        assert_true(utf8proc_map(utf8, len, &ref, options) >= 0);
+        uint8_t want[5] = {0};
+        if (mapped >= 0)
+            want[utf8proc_encode_char(mapped, want)] = 0;
+        if (strcmp((const char *)ref, (const char *)want) != 0)
+            fail_msg("U+%04X maps to [%s], utf8proc says [%s]", (unsigned)cp, want, ref);
+        free(ref);
+    }
+    print_message("%zu context-free code points\n", free_count);
+    assert_true(free_count > 100000); /* Han, Hangul, Latin, Cyrillic, ... */
+    free(second);
+}
+
+/* Text of context-free and other non-ASCII code points between ASCII: the
+ * per-code-point path against utf8proc, and its fallback. */
+static void test_fast_path_non_ascii_random(void **state)
+{
+    (void)state;
+    /* slow: a code point the per-code-point path hands to utf8proc */
+    static const struct {
+        const char *text;
+        int slow;
+    } pieces[] = {
+        {"a", 0},
+        {"Z", 0},
+        {"7", 0},
+        {" ", 0},
+        {".", 0},
+        {"-", 0},
+        {"'", 0},
+        {"<", 0},
+        {"\n", 0},
+        {"\xC3\xA9", 0},         /* é */
+        {"\xC3\x89", 0},         /* É */
+        {"\xC3\x9C", 0},         /* Ü */
+        {"\xC3\x9F", 1},         /* ß: two code points */
+        {"\xC2\xA0", 0},         /* NBSP */
+        {"\xC2\xAD", 0},         /* soft hyphen: removed */
+        {"\xC2\xBD", 1},         /* ½ */
+        {"\xCE\xA3", 0},         /* Σ */
+        {"\xCF\x82", 0},         /* ς */
+        {"\xCE\xAC", 0},         /* ά */
+        {"\xD0\x94", 0},         /* Д */
+        {"\xD0\xB4", 0},         /* д */
+        {"\xD7\x90", 0},         /* א */
+        {"\xD8\xB9", 0},         /* ع */
+        {"\xD9\x8E", 1},         /* Arabic fatha: a mark */
+        {"\xE0\xB8\x81", 0},     /* ก */
+        {"\xE0\xA4\x95", 0},     /* क */
+        {"\xE0\xA4\xBF", 1},     /* Devanagari vowel sign i: a mark */
+        {"\xE1\x84\x80", 0},     /* jamo L: composes only with what follows */
+        {"\xE1\x85\xA1", 1},     /* jamo V */
+        {"\xE2\x80\x8D", 0},     /* ZWJ: removed */
+        {"\xE2\x80\x99", 0},     /* ’ */
+        {"\xE2\x80\x9C", 0},     /* “ */
+        {"\xE2\x80\x94", 0},     /* — */
+        {"\xE2\x84\xA6", 0},     /* ohm sign -> ω */
+        {"\xE2\x84\xAA", 0},     /* Kelvin sign -> k */
+        {"\xE2\x85\xAB", 1},     /* Ⅻ -> xii */
+        {"\xE3\x81\x82", 0},     /* あ */
+        {"\xE3\x82\xAB", 0},     /* カ */
+        {"\xE3\x82\x99", 1},     /* combining voiced mark */
+        {"\xE6\x97\xA5", 0},     /* 日 */
+        {"\xEA\xB0\x80", 0},     /* 가 */
+        {"\xEF\xAC\x81", 1},     /* ﬁ */
+        {"\xEF\xBC\xA1", 0},     /* Ａ */
+        {"\xEF\xBD\xB6", 0},     /* halfwidth カ */
+        {"\xCC\x81", 1},         /* combining acute */
+        {"\xC4\xB0", 1},         /* İ -> i + dot above */
+        {"\xF0\x9F\x98\x80", 0}, /* emoji */
+        {"\xF0\xA0\x80\x80", 0}, /* CJK extension B */
+        {"\xED\xA0\x80", 1},     /* invalid: surrogate */
+        {"\xE2\x82", 1},         /* invalid: truncated */
+    };
+    const size_t count = sizeof pieces / sizeof *pieces;
+    char buf[1024];
+    for (int trial = 0; trial < 20000; trial++) {
+        size_t len = 0, want = rnd() % 200;
+        int only_fast = trial % 3 != 0; /* mostly stretches the fast path takes whole */
+        while (len < want) {
+            size_t p = (size_t)((rnd() >> 8) % count);
+            if (only_fast && pieces[p].slow)
+                continue;
+            size_t n = strlen(pieces[p].text);
+            memcpy(buf + len, pieces[p].text, n);
+            len += n;
+        }
+        compare_modes(buf, len);
+    }
+    for (size_t p = 0; p < count; p++) {
+        int32_t cp = -1, mapped;
+        utf8proc_iterate((const utf8proc_uint8_t *)pieces[p].text, -1, &cp);
+        if (cp >= 0x80 && strlen(pieces[p].text) > 1 && !pieces[p].slow)
+            if (!cd__normalise_context_free(cp, &mapped))
+                fail_msg("U+%04X (piece %zu) is not context-free", (unsigned)cp, p);
+    }
+}
+
+/* Long ASCII texts with tokens across the 64-byte blocks of the vector path,
+ * lengths around multiples of 64 and a non-ASCII byte at every offset. */
+static void test_fast_path_blocks(void **state)
+{
+    (void)state;
+    char buf[400];
+    for (size_t len = 0; len < 300; len++) {
+        for (int variant = 0; variant < 6; variant++) {
+            for (size_t i = 0; i < len; i++) {
+                uint64_t r = rnd();
+                switch (variant) {
+                case 0: /* one long token */
+                    buf[i] = "aB9"[r % 3];
+                    break;
+                case 1: /* alternating */
+                    buf[i] = (i & 1) ? ' ' : 'x';
+                    break;
+                default: /* words */
+                    buf[i] = (r % 7 == 0) ? " ,.\t"[(r >> 8) % 4] : "abcXYZ019"[(r >> 8) % 9];
+                    break;
+                }
+            }
+            compare_modes(buf, len);
+            if (len > 0 && variant >= 2) { /* one é somewhere, then a byte 0x80 */
+                size_t at = rnd() % len;
+                char copy[400];
+                memcpy(copy, buf, len);
+                copy[at] = (char)0xC3;
+                if (at + 1 < len)
+                    copy[at + 1] = (char)0xA9;
+                compare_modes(copy, len);
+                copy[at] = (char)0x80;
+                compare_modes(copy, len);
+            }
+        }
+    }
+}
+
+/* Every random comparison again with each vector level forced. */
+static void test_every_simd_level(void **state)
+{
+    static const char *levels[] = {"scalar", "avx2", "avx512"};
+    for (size_t l = 0; l < sizeof levels / sizeof *levels; l++) {
+        assert_int_equal(setenv("COPYDESK_SIMD", levels[l], 1), 0);
+        cd__normaliser n;
+        cd__normaliser_init(&n);
+        print_message("normaliser level %d (cap %s)\n", n.simd, levels[l]);
+        cd__normaliser_free(&n);
+        test_fast_path_ascii_random(state);
+        test_fast_path_mixed_random(state);
+        test_random_bytes(state);
+        test_fast_path_long(state);
+        test_fast_path_blocks(state);
+        test_fast_path_non_ascii_random(state);
+    }
+    unsetenv("COPYDESK_SIMD");
+}
+
 /* The public view of the same: cd_signer_tokens. */
 static void test_signer_tokens(void **state)
 {
@@ -493,6 +695,10 @@ int main(void)
         cmocka_unit_test(test_fast_path_mixed_random),
         cmocka_unit_test(test_random_bytes),
         cmocka_unit_test(test_fast_path_long),
+        cmocka_unit_test(test_context_free_rule),
+        cmocka_unit_test(test_fast_path_non_ascii_random),
+        cmocka_unit_test(test_fast_path_blocks),
+        cmocka_unit_test(test_every_simd_level),
         cmocka_unit_test(test_signer_tokens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

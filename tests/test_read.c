@@ -694,9 +694,11 @@ static void test_open_errors(void **state)
     (void)state;
     char err[1024], want[1024];
     cd_reader *r = (cd_reader *)&err; /* must be reset to NULL */
+    /* A directory is read in directory mode (test_read_dir.c); this one
+     * holds no .html, .htm or .txt file. */
     assert_int_equal(cd_reader_open(tmpdir, NULL, &r, err, sizeof err), CD_ERR_IO);
     assert_null(r);
-    snprintf(want, sizeof want, "%s: is a directory", tmpdir);
+    snprintf(want, sizeof want, "%s: is a directory without .html, .htm or .txt files", tmpdir);
     assert_string_equal(err, want);
 
     char missing[512];

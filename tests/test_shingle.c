@@ -53,8 +53,10 @@ static uint64_t manual_shingle(const uint64_t *h, size_t n, uint64_t seed)
     return XXH3_64bits_withSeed(bytes, n * 8, seed);
 }
 
-/* Token hashes of the space-joined tokens in joined; returns the count. */
-static size_t token_hashes(const char *joined, uint64_t seed, uint64_t *out, size_t max)
+/* Token hashes of the space-joined tokens in joined, and whether each is a
+ * character token (Han, Kana, Hangul, Thai); returns the count. */
+static size_t token_hashes(const char *joined, uint64_t seed, uint64_t *out, int *is_char,
+                           size_t max)
 {
     size_t n = 0;
     const char *p = joined;
@@ -62,6 +64,7 @@ static size_t token_hashes(const char *joined, uint64_t seed, uint64_t *out, siz
         const char *e = strchr(p, ' ');
         size_t len = e ? (size_t)(e - p) : strlen(p);
         assert_true(n < max);
+        is_char[n] = cd__is_char_token(p, len);
         out[n++] = XXH3_64bits_withSeed(p, len, seed);
         p += len;
         if (*p == ' ')
@@ -70,23 +73,39 @@ static size_t token_hashes(const char *joined, uint64_t seed, uint64_t *out, siz
     return n;
 }
 
-/* The shingles of text recomputed from its tokens with the spec formula. */
+/* The shingles of text recomputed from its tokens with the spec formula: a
+ * window of ngram tokens from each word token, of char_ngram (3) tokens from
+ * each character token, where it fits; one shingle of all tokens when none
+ * fits. */
 static void check_formula(cd_signer *s, const cd_doc *doc, cd_str stream_text, unsigned ngram,
                           uint64_t seed)
 {
+    const unsigned char_ngram = 3;
     const char *joined;
     size_t count;
     assert_int_equal(cd_signer_tokens(s, stream_text, &joined, &count), CD_OK);
-    uint64_t th[512];
-    size_t n = token_hashes(joined, seed, th, 512);
+    uint64_t th[512], want[512];
+    int is_char[512];
+    size_t n = token_hashes(joined, seed, th, is_char, 512);
     assert_int_equal(n, count);
+    size_t expected = 0;
+    int any_char = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t width = is_char[i] ? char_ngram : ngram;
+        any_char |= is_char[i];
+        if (width <= n - i)
+            want[expected++] = manual_shingle(th + i, width, seed);
+    }
+    if (expected == 0 && n > 0)
+        want[expected++] = manual_shingle(th, n, seed);
+    if (!any_char)
+        assert_int_equal(expected, cd__shingle_count(n, ngram));
     const uint64_t *hashes;
     size_t shingles;
     assert_int_equal(cd_signer_shingles(s, doc, &hashes, &shingles), CD_OK);
-    assert_int_equal(shingles, cd__shingle_count(n, ngram));
-    size_t width = n < ngram ? n : ngram;
+    assert_int_equal(shingles, expected);
     for (size_t i = 0; i < shingles; i++)
-        assert_int_equal(hashes[i], manual_shingle(th + i, width, seed));
+        assert_int_equal(hashes[i], want[i]);
 }
 
 static void test_token_hash(void **state)
@@ -126,6 +145,10 @@ static void test_formula(void **state)
                                                                                      */
         "Stra\xC3\x9F"
         "e, caf\xC3\xA9 \xE2\x80\x94 don\xE2\x80\x99t stop",
+        /* mixed: 東京都は2024年にiPhone 15を発売した, Korean words, Thai */
+        "\xE6\x9D\xB1\xE4\xBA\xAC\xE9\x83\xBD\xE3\x81\xAF" "2024\xE5\xB9\xB4\xE3\x81\xAB"
+        "iPhone 15\xE3\x82\x92\xE7\x99\xBA\xE5\xA3\xB2\xE3\x81\x97\xE3\x81\x9F "
+        "\xED\x95\x9C\xEA\xB5\xAD\xEC\x96\xB4 \xE0\xB8\xA0\xE0\xB8\xB2\xE0\xB8\xA9\xE0\xB8\xB2 the end",
     };
     unsigned ngrams[] = {1, 2, 5, 9};
     uint64_t seeds[] = {0, 12345};

@@ -18,6 +18,12 @@ enum {
  * subcommand) and returns an exit code. */
 int cli_run(int argc, char **argv);  /* dedup, cluster, pairs */
 int cli_eval(int argc, char **argv); /* eval */
+int cli_boilerplate(int argc, char **argv); /* boilerplate */
+
+/* Writes a boilerplate model to path atomically (run.c). Returns 0, or -1
+ * after a message. */
+struct cd_boilerplate;
+int cli_save_boilerplate(const struct cd_boilerplate *model, const char *path);
 
 /* Prints "copydesk: " + message + "\n" on stderr. */
 void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));

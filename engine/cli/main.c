@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_index.h"
+#include "cmd_track.h"
 #include "copydesk/copydesk.h"
 
 static const char usage[] =
@@ -18,8 +20,12 @@ static const char usage[] =
     "  cluster  print one JSON line per cluster of copies\n"
     "  pairs    print one JSON line per verified pair of copies\n"
     "  eval     score a predicted clustering against a gold one\n"
+    "  boilerplate  show (and save) the page chrome learned from a corpus\n"
+    "  index    a persistent index: create, add, query, stats, evict, compact\n"
+    "  track    fetch feeds, match new items against an index, print story events\n"
     "\n"
-    "FILE is JSONL, optionally gzip or zstd compressed; '-' or nothing reads stdin.\n"
+    "FILE is JSONL, optionally gzip or zstd compressed, or a directory of .html/.txt\n"
+    "files; '-' or nothing reads stdin.\n"
     "'copydesk COMMAND --help' lists the options of a command.\n";
 
 void cli_error(const char *format, ...)
@@ -76,6 +82,12 @@ int main(int argc, char **argv)
         return cli_run(argc - 1, argv + 1);
     if (!strcmp(command, "eval"))
         return cli_eval(argc - 1, argv + 1);
+    if (!strcmp(command, "boilerplate"))
+        return cli_boilerplate(argc - 1, argv + 1);
+    if (!strcmp(command, "index"))
+        return cli_index(argc - 1, argv + 1);
+    if (!strcmp(command, "track"))
+        return cli_track(argc - 1, argv + 1);
     cli_error("unknown command '%s' (try 'copydesk --help')", command);
     return CLI_EXIT_USAGE;
 }

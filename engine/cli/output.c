@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -27,6 +28,12 @@ int cli_output_open(cli_output *out, const char *path)
         cli_error("%s: cannot write: %s", path, strerror(errno));
         goto fail;
     }
+    /* mkstemp makes the file 0600: give it the mode of the file it replaces,
+     * or the one a plain open(2) would (0666 less the umask). */
+    struct stat st;
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, stat(path, &st) == 0 ? st.st_mode & 07777 : 0666 & ~mask);
     out->fp = fdopen(fd, "w");
     if (!out->fp) {
         cli_error("%s: cannot write: %s", path, strerror(errno));
@@ -41,6 +48,17 @@ fail:
     free(out->temp_path);
     *out = (cli_output){NULL, NULL, NULL};
     return -1;
+}
+
+int cli_output_flush(cli_output *out)
+{
+    if (fflush(out->fp) != 0 || ferror(out->fp) ||
+        (out->final_path && fsync(fileno(out->fp)) != 0)) {
+        cli_error("%s: write failed: %s", out->final_path ? out->final_path : "<stdout>",
+                  strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 int cli_output_commit(cli_output *out)

@@ -16,6 +16,12 @@ typedef struct cli_output {
  * message already printed. */
 int cli_output_open(cli_output *out, const char *path);
 
+/* Flushes, and for a file fsyncs, what was written so far, leaving only the
+ * rename to cli_output_commit: a run with two outputs flushes one before
+ * committing the other. Returns 0, or -1 with a message printed (abort the
+ * output then). */
+int cli_output_flush(cli_output *out);
+
 /* Flushes, and for a file fsyncs and renames it into place. Returns 0, or
  * -1 with a message printed (the temporary file is then removed). */
 int cli_output_commit(cli_output *out);

@@ -432,6 +432,13 @@ static int write_results(run_state *s)
             cli_output_abort(&removed);
         return code;
     }
+    /* The main output's data first: when it cannot be written (a full
+     * disk), the --removed file of the failed run must not be left either. */
+    if (removed.fp && cli_output_flush(&out) != 0) {
+        cli_output_abort(&out);
+        cli_output_abort(&removed);
+        return CLI_EXIT_IO;
+    }
     if (removed.fp && cli_output_commit(&removed) != 0) {
         cli_output_abort(&out);
         return CLI_EXIT_IO;
@@ -442,13 +449,115 @@ static int write_results(run_state *s)
 static void print_parameters(const cd_dedup *engine)
 {
     const cd_params *p = cd_dedup_params(engine);
+    double aim = p->match == CD_MATCH_CONTAINMENT ? p->threshold / (2.0 - p->threshold)
+                                                  : p->threshold;
     cli_error("LSH: %u bands x %u rows of %u MinHash values; S-curve 50%% point at Jaccard %.3f; "
-              "P(candidate) at the threshold %.2f is %.3f",
-              p->bands, p->rows, p->perm, cd_lsh_midpoint(p->bands, p->rows), p->threshold,
-              cd_lsh_probability(p->threshold, p->bands, p->rows));
-    cli_error("memory per document: %zu bytes of signature + %zu bytes of band keys while grouping"
-              " + its id",
-              (size_t)p->perm * 4, (size_t)p->bands * 8);
+              "P(candidate) at Jaccard %.3f%s is %.3f",
+              p->bands, p->rows, p->perm, cd_lsh_midpoint(p->bands, p->rows), aim,
+              p->match == CD_MATCH_CONTAINMENT ? " (containment t between equal sizes)"
+                                               : " (the threshold)",
+              cd_lsh_probability(aim, p->bands, p->rows));
+    unsigned lead_bands = 0, lead_rows = 0;
+    if (p->lead_shingles &&
+        cd_lsh_choose(p->lead_threshold, p->perm, p->fp_weight, p->fn_weight, &lead_bands,
+                      &lead_rows) == CD_OK)
+        cli_error("leads: the first %u shingles of each document, %u bands x %u rows; S-curve 50%% "
+                  "point at Jaccard %.3f",
+                  p->lead_shingles, lead_bands, lead_rows, cd_lsh_midpoint(lead_bands, lead_rows));
+    cli_error("matching: %s >= %.2f (%s), clusters by %s",
+              p->match == CD_MATCH_CONTAINMENT ? "containment" : "Jaccard", p->threshold,
+              p->verify == CD_VERIFY_EXACT ? "exact" : "estimated",
+              p->cluster == CD_CLUSTER_STAR ? "star" : "connected components");
+    cli_error("memory per document: %zu bytes of signature%s%s + %zu bytes of band keys while "
+              "grouping + its id",
+              (size_t)p->perm * 4, p->lead_shingles ? " + as much for its lead" : "",
+              p->verify == CD_VERIFY_EXACT ? " + 4 bytes per distinct shingle" : "",
+              (size_t)(p->bands + lead_bands) * 8);
+}
+
+/* Reads a model saved with --boilerplate-save. Returns NULL after a
+ * message. */
+static cd_boilerplate *load_model(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cli_error("%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t size = 0, cap = 1 << 16;
+    char *bytes = malloc(cap);
+    size_t got;
+    while (bytes && (got = fread(bytes + size, 1, cap - size, f)) > 0) {
+        size += got;
+        if (size == cap) {
+            char *p = realloc(bytes, cap * 2);
+            if (!p) {
+                free(bytes);
+                bytes = NULL;
+                break;
+            }
+            bytes = p;
+            cap *= 2;
+        }
+    }
+    int failed = ferror(f);
+    fclose(f);
+    if (!bytes || failed) {
+        cli_error("%s: cannot read: %s", path, bytes ? strerror(errno) : "out of memory");
+        free(bytes);
+        return NULL;
+    }
+    cd_boilerplate *model = NULL;
+    char err[512];
+    if (cd_boilerplate_load(bytes, size, &model, err, sizeof err) != CD_OK)
+        cli_error("%s: %s", path, err);
+    free(bytes);
+    return model;
+}
+
+/* Writes model to path atomically. Returns 0, or -1 after a message. */
+int cli_save_boilerplate(const cd_boilerplate *model, const char *path)
+{
+    size_t size = cd_boilerplate_save_size(model);
+    char *bytes = malloc(size);
+    if (!bytes) {
+        cli_error("%s: out of memory", path);
+        return -1;
+    }
+    cd_boilerplate_save(model, bytes, size);
+    cli_output out;
+    if (cli_output_open(&out, path) != 0) {
+        free(bytes);
+        return -1;
+    }
+    int ok = fwrite(bytes, 1, size, out.fp) == size;
+    free(bytes);
+    if (!ok) {
+        cli_error("%s: write failed: %s", path, strerror(errno));
+        cli_output_abort(&out);
+        return -1;
+    }
+    return cli_output_commit(&out);
+}
+
+static void print_boilerplate(const run_state *s, const cd_dedup_stats *st)
+{
+    const cd_boilerplate *model = cd_dedup_boilerplate(s->engine);
+    cd_boilerplate_info info = {0};
+    if (model)
+        cd_boilerplate_get_info(model, &info);
+    if (!s->opts->verbose && info.lines == 0 && st->html_extracted == 0)
+        return;
+    cli_error("boilerplate: %s %zu chrome lines of %zu sources (from %" PRIu64
+              " documents); removed %zu lines from %zu documents, %zu all chrome; %zu HTML "
+              "documents extracted",
+              s->opts->boilerplate_load ? "loaded" : model ? "learned" : "off:", info.lines,
+              info.sources, info.documents, st->chrome_lines, st->chrome_documents,
+              st->all_chrome, st->html_extracted);
+    if (s->opts->verbose && st->bytes_learning)
+        cli_error("boilerplate learning held %.1f MB at its peak (texts kept until signing + line "
+                  "counts)",
+                  st->bytes_learning / 1e6);
 }
 
 static void print_summary(const run_state *s, double seconds_write, double total)
@@ -465,12 +574,14 @@ static void print_summary(const run_state *s, double seconds_write, double total
     if (st.oversized_buckets)
         cli_error("%zu LSH buckets over --max-bucket were compared to their first member only",
                   st.oversized_buckets);
+    print_boilerplate(s, &st);
     double mb = s->bytes_read / 1e6;
-    cli_error("time: read %.2fs (%.0f MB/s), sign %.2fs (%.0f MB/s), lsh %.2fs, verify %.2fs, "
-              "cluster %.2fs, write %.2fs; total %.2fs, %.0f docs/s",
+    cli_error("time: read %.2fs (%.0f MB/s), sign %.2fs (%.0f MB/s), boilerplate %.2fs, lsh %.2fs, "
+              "verify %.2fs, cluster %.2fs, write %.2fs; total %.2fs, %.0f docs/s",
               s->seconds_read, mb / (s->seconds_read + 1e-9), st.seconds_sign,
-              st.bytes_text / 1e6 / (st.seconds_sign + 1e-9), st.seconds_lsh, st.seconds_verify,
-              st.seconds_cluster, seconds_write, total, s->read / (total + 1e-9));
+              st.bytes_text / 1e6 / (st.seconds_sign + 1e-9), st.seconds_boilerplate,
+              st.seconds_lsh, st.seconds_verify, st.seconds_cluster, seconds_write, total,
+              s->read / (total + 1e-9));
 }
 
 static void free_state(run_state *s)
@@ -508,6 +619,14 @@ int cli_run(int argc, char **argv)
         free_state(s);
         return CLI_EXIT_IO;
     }
+    cd_boilerplate *loaded = NULL;
+    if (opts.boilerplate_load) {
+        if (!(loaded = load_model(opts.boilerplate_load))) {
+            free_state(s);
+            return CLI_EXIT_IO;
+        }
+        cd_dedup_set_boilerplate(s->engine, loaded);
+    }
     if (opts.verbose)
         print_parameters(s->engine);
     for (int f = 0; f < opts.file_count && code < 0; f++) {
@@ -520,10 +639,20 @@ int cli_run(int argc, char **argv)
         code = CLI_EXIT_IO;
     }
     double write_start = now_seconds();
+    if (code < 0 && opts.boilerplate_save) {
+        const cd_boilerplate *model = cd_dedup_boilerplate(s->engine);
+        if (!model) {
+            cli_error("--boilerplate-save: no model (boilerplate removal is off)");
+            code = CLI_EXIT_USAGE;
+        } else if (cli_save_boilerplate(model, opts.boilerplate_save) != 0) {
+            code = CLI_EXIT_IO;
+        }
+    }
     if (code < 0)
         code = write_results(s);
     if (code < 0 && !opts.quiet)
         print_summary(s, now_seconds() - write_start, now_seconds() - s->started);
     free_state(s);
+    cd_boilerplate_free(loaded);
     return code < 0 ? CLI_EXIT_OK : code;
 }

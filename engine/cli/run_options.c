@@ -26,6 +26,23 @@ static const char help_text[] =
     "  --keep RULE          representative: earliest | longest | first (earliest)\n"
     "  --max-bucket N       compare LSH buckets over N documents to their first\n"
     "                       member only; 0 = no limit (2000)\n"
+    "  --char-ngram N       characters per shingle in Han, Kana, Hangul and Thai (3)\n"
+    "  --match M            jaccard | containment: |A&B|/|A|, A the smaller (%s)\n"
+    "  --min-containment N  shortest document (in shingles) matched by containment (%u)\n"
+    "  --lead-shingles N    also find pairs whose first N shingles are similar; 0 = off (%u)\n"
+    "  --lead-threshold T   Jaccard of those leads aimed at (%.2f)\n"
+    "  --verify V           estimate (from the signatures) | exact (from the shingle\n"
+    "                       sets, kept in memory) (%s)\n"
+    "  --min-line-tokens N  verify exact: leave lines of fewer tokens out of the sets (%u)\n"
+    "  --cluster C          components | star: members must match the representative (%s)\n"
+    "boilerplate (page chrome):\n"
+    "  --boilerplate on|off learn the chrome of the corpus and remove it (on)\n"
+    "  --boilerplate-load FILE   remove the chrome of a saved model instead of learning\n"
+    "  --boilerplate-save FILE   save the model used (atomically)\n"
+    "  --boilerplate-min-stories N  a line is chrome of a source from N different\n"
+    "                       stories of that source (%u)\n"
+    "  --boilerplate-min-sources N  and of every source from N sources (%u)\n"
+    "  --html auto|off      reduce texts that look like HTML to their main text (auto)\n"
     "input:\n"
     "  --id-field F --text-field F --title-field F --date-field F\n"
     "  --source-field F --url-field F      JSON field names (id text title date source url)\n"
@@ -47,7 +64,10 @@ enum {
     OPT_SEED, OPT_WITH_TITLE, OPT_KEEP, OPT_MAX_BUCKET, OPT_ID_FIELD, OPT_TEXT_FIELD,
     OPT_TITLE_FIELD, OPT_DATE_FIELD, OPT_SOURCE_FIELD, OPT_URL_FIELD, OPT_MAX_DOC_BYTES,
     OPT_ON_ERROR, OPT_REMOVED, OPT_ALL, OPT_PER_DOC, OPT_THREADS, OPT_PROGRESS,
-    OPT_NO_PROGRESS, OPT_QUIET, OPT_VERBOSE,
+    OPT_NO_PROGRESS, OPT_QUIET, OPT_VERBOSE, OPT_CHAR_NGRAM, OPT_MATCH, OPT_MIN_CONTAINMENT,
+    OPT_LEAD_SHINGLES, OPT_LEAD_THRESHOLD, OPT_VERIFY, OPT_CLUSTER, OPT_BOILERPLATE,
+    OPT_BOILERPLATE_LOAD, OPT_BOILERPLATE_SAVE, OPT_BP_MIN_STORIES, OPT_BP_MIN_SOURCES, OPT_HTML,
+    OPT_MIN_LINE_TOKENS,
 };
 
 static const struct option long_options[] = {
@@ -79,6 +99,20 @@ static const struct option long_options[] = {
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {"char-ngram", required_argument, NULL, OPT_CHAR_NGRAM},
+    {"match", required_argument, NULL, OPT_MATCH},
+    {"min-containment", required_argument, NULL, OPT_MIN_CONTAINMENT},
+    {"lead-shingles", required_argument, NULL, OPT_LEAD_SHINGLES},
+    {"lead-threshold", required_argument, NULL, OPT_LEAD_THRESHOLD},
+    {"verify", required_argument, NULL, OPT_VERIFY},
+    {"cluster", required_argument, NULL, OPT_CLUSTER},
+    {"min-line-tokens", required_argument, NULL, OPT_MIN_LINE_TOKENS},
+    {"boilerplate", required_argument, NULL, OPT_BOILERPLATE},
+    {"boilerplate-load", required_argument, NULL, OPT_BOILERPLATE_LOAD},
+    {"boilerplate-save", required_argument, NULL, OPT_BOILERPLATE_SAVE},
+    {"boilerplate-min-stories", required_argument, NULL, OPT_BP_MIN_STORIES},
+    {"boilerplate-min-sources", required_argument, NULL, OPT_BP_MIN_SOURCES},
+    {"html", required_argument, NULL, OPT_HTML},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -112,6 +146,33 @@ static int parse_double(const char *option, const char *text, double *value)
     return 0;
 }
 
+/* Parses one of two words into 0 or 1. */
+static int parse_choice(const char *option, const char *text, const char *zero, const char *one,
+                        int *value)
+{
+    if (!strcmp(text, zero))
+        *value = 0;
+    else if (!strcmp(text, one))
+        *value = 1;
+    else {
+        cli_error("--%s: expected %s or %s, got '%s'", option, zero, one, text);
+        return -1;
+    }
+    return 0;
+}
+
+/* The batch commands' defaults beyond the library's (cd_params_init), chosen
+ * by measurement on the bench corpus (README, "Choosing the defaults"):
+ * excerpts are found by containment from their leading shingles, and exact
+ * verification keeps updated versions of a story apart. */
+static void batch_defaults(cd_params *p)
+{
+    p->match = CD_MATCH_CONTAINMENT;
+    p->verify = CD_VERIFY_EXACT;
+    p->lead_shingles = 100;
+    p->lead_threshold = 0.3;
+}
+
 static const char *mode_summary(run_mode mode)
 {
     switch (mode) {
@@ -129,10 +190,11 @@ int run_options_parse(run_options *o, int argc, char **argv)
     o->mode = !strcmp(command, "dedup") ? MODE_DEDUP : !strcmp(command, "cluster") ? MODE_CLUSTER
                                                                                    : MODE_PAIRS;
     cd_params_init(&o->params);
+    batch_defaults(&o->params);
     cd_read_options_init(&o->read);
     o->progress = isatty(STDERR_FILENO);
     unsigned long long u;
-    int c;
+    int c, choice;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:h", long_options, NULL)) != -1) {
@@ -230,13 +292,87 @@ int run_options_parse(run_options *o, int argc, char **argv)
         case OPT_NO_PROGRESS: o->progress = 0; break;
         case OPT_QUIET: o->quiet = 1; break;
         case OPT_VERBOSE: o->verbose = 1; break;
-        case 'h': printf(help_text, command, mode_summary(o->mode)); return CLI_EXIT_OK;
+        case OPT_CHAR_NGRAM:
+            if (parse_unsigned(name, optarg, 1, 32, &u))
+                return CLI_EXIT_USAGE;
+            o->params.char_ngram = (unsigned)u;
+            break;
+        case OPT_MATCH:
+            if (parse_choice(name, optarg, "jaccard", "containment", &choice))
+                return CLI_EXIT_USAGE;
+            o->params.match = choice ? CD_MATCH_CONTAINMENT : CD_MATCH_JACCARD;
+            break;
+        case OPT_MIN_CONTAINMENT:
+            if (parse_unsigned(name, optarg, 0, UINT32_MAX, &u))
+                return CLI_EXIT_USAGE;
+            o->params.min_containment_shingles = (unsigned)u;
+            break;
+        case OPT_LEAD_SHINGLES:
+            if (parse_unsigned(name, optarg, 0, 1000000, &u))
+                return CLI_EXIT_USAGE;
+            o->params.lead_shingles = (unsigned)u;
+            break;
+        case OPT_LEAD_THRESHOLD:
+            if (parse_double(name, optarg, &o->params.lead_threshold))
+                return CLI_EXIT_USAGE;
+            break;
+        case OPT_VERIFY:
+            if (parse_choice(name, optarg, "estimate", "exact", &choice))
+                return CLI_EXIT_USAGE;
+            o->params.verify = choice ? CD_VERIFY_EXACT : CD_VERIFY_ESTIMATE;
+            break;
+        case OPT_MIN_LINE_TOKENS:
+            if (parse_unsigned(name, optarg, 0, 1000000, &u))
+                return CLI_EXIT_USAGE;
+            o->params.min_line_tokens = (unsigned)u;
+            break;
+        case OPT_CLUSTER:
+            if (parse_choice(name, optarg, "components", "star", &choice))
+                return CLI_EXIT_USAGE;
+            o->params.cluster = choice ? CD_CLUSTER_STAR : CD_CLUSTER_COMPONENTS;
+            break;
+        case OPT_BOILERPLATE:
+            if (parse_choice(name, optarg, "off", "on", &o->params.boilerplate))
+                return CLI_EXIT_USAGE;
+            break;
+        case OPT_BOILERPLATE_LOAD: o->boilerplate_load = optarg; break;
+        case OPT_BOILERPLATE_SAVE: o->boilerplate_save = optarg; break;
+        case OPT_BP_MIN_STORIES:
+            if (parse_unsigned(name, optarg, 2, 1000000, &u))
+                return CLI_EXIT_USAGE;
+            o->params.boilerplate_min_stories = (unsigned)u;
+            break;
+        case OPT_BP_MIN_SOURCES:
+            if (parse_unsigned(name, optarg, 2, 1000000, &u))
+                return CLI_EXIT_USAGE;
+            o->params.boilerplate_min_sources = (unsigned)u;
+            break;
+        case OPT_HTML:
+            if (parse_choice(name, optarg, "off", "auto", &o->params.extract_html))
+                return CLI_EXIT_USAGE;
+            break;
+        case 'h': {
+            cd_params d;
+            cd_params_init(&d);
+            batch_defaults(&d);
+            printf(help_text, command, mode_summary(o->mode),
+                   d.match == CD_MATCH_CONTAINMENT ? "containment" : "jaccard",
+                   d.min_containment_shingles, d.lead_shingles, d.lead_threshold,
+                   d.verify == CD_VERIFY_EXACT ? "exact" : "estimate", d.min_line_tokens,
+                   d.cluster == CD_CLUSTER_STAR ? "star" : "components", d.boilerplate_min_stories,
+                   d.boilerplate_min_sources);
+            return CLI_EXIT_OK;
+        }
         case ':': cli_error("%s: option '%s' needs a value", command, argv[optind - 1]); return CLI_EXIT_USAGE;
         default: cli_error("%s: unknown option '%s' (try --help)", command, argv[optind - 1]); return CLI_EXIT_USAGE;
         }
     }
     if (o->removed && o->mode != MODE_DEDUP) {
         cli_error("--removed is an option of dedup");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->boilerplate_load && !o->params.boilerplate) {
+        cli_error("--boilerplate-load needs --boilerplate on");
         return CLI_EXIT_USAGE;
     }
     if ((o->all || o->per_doc) && o->mode != MODE_CLUSTER) {

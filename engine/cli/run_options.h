@@ -13,6 +13,8 @@ typedef struct run_options {
     int skip_errors;        /* --on-error skip */
     const char *output;     /* -o, NULL = stdout */
     const char *removed;    /* --removed */
+    const char *boilerplate_load; /* --boilerplate-load FILE */
+    const char *boilerplate_save; /* --boilerplate-save FILE */
     int all;                /* cluster --all */
     int per_doc;            /* cluster --per-doc */
     int progress;           /* --progress / --no-progress; default: stderr is a tty */

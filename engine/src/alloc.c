@@ -11,6 +11,18 @@
 
 static cd_allocator current = {malloc, realloc, free};
 
+/* Allocations refused on this thread (see cd__alloc_failures). */
+static _Thread_local size_t failures;
+
+/* cJSON's malloc: the hook, counting refusals, since cJSON reports a failed
+ * allocation as a parse error. */
+static void *cjson_malloc(size_t size)
+{
+    void *p = current.malloc_fn(size);
+    failures += p == NULL;
+    return p;
+}
+
 cd_status cd_set_allocator(const cd_allocator *allocator)
 {
     if (allocator == NULL) {
@@ -20,12 +32,19 @@ cd_status cd_set_allocator(const cd_allocator *allocator)
             return CD_ERR_ARG;
         current = *allocator;
     }
-    cJSON_Hooks hooks = {current.malloc_fn, current.free_fn};
+    cJSON_Hooks hooks = {cjson_malloc, current.free_fn};
     cJSON_InitHooks(&hooks);
     return CD_OK;
 }
 
-void *cd__malloc(size_t size) { return current.malloc_fn(size ? size : 1); }
+size_t cd__alloc_failures(void) { return failures; }
+
+void *cd__malloc(size_t size)
+{
+    void *p = current.malloc_fn(size ? size : 1);
+    failures += p == NULL;
+    return p;
+}
 
 void *cd__calloc(size_t count, size_t size)
 {
@@ -37,7 +56,12 @@ void *cd__calloc(size_t count, size_t size)
     return p;
 }
 
-void *cd__realloc(void *ptr, size_t size) { return current.realloc_fn(ptr, size ? size : 1); }
+void *cd__realloc(void *ptr, size_t size)
+{
+    void *p = current.realloc_fn(ptr, size ? size : 1);
+    failures += p == NULL;
+    return p;
+}
 
 void cd__free(void *ptr)
 {

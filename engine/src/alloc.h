@@ -14,6 +14,11 @@ void *cd__calloc(size_t count, size_t size); /* zeroed; NULL on overflow */
 void *cd__realloc(void *ptr, size_t size);
 void cd__free(void *ptr);
 
+/* How many allocations the hook has refused on the calling thread so far
+ * (cJSON's included): a change across a call that failed means it failed
+ * for want of memory. */
+size_t cd__alloc_failures(void);
+
 /* Grows *array (of *capacity elements of elem_size bytes) to hold at least
  * needed elements, at least doubling. Returns 0 on success, -1 on overflow
  * or allocation failure (the array is then unchanged). */

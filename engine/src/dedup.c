@@ -1,7 +1,10 @@
 /* dedup.c: the batch engine (cd_dedup). Collects documents with their
  * signatures (signed in parallel), then runs the back half of the pipeline:
- * LSH candidates -> verification against the threshold -> union-find
- * clusters -> representatives by the keep rule. */
+ * LSH candidates -> verification against the threshold -> clusters (union-
+ * find or star) -> representatives by the keep rule. With boilerplate
+ * learning on, adding a document only extracts its text and counts its
+ * lines; the chrome is decided and the documents are signed at the start of
+ * cd_dedup_run, from the texts kept until then. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -11,8 +14,11 @@
 #include <xxhash.h>
 
 #include "alloc.h"
+#include "boilerplate.h"
 #include "cluster.h"
+#include "cluster_star.h"
 #include "lsh.h"
+#include "signer.h"
 
 #define NO_DOC UINT32_MAX
 
@@ -28,6 +34,10 @@ struct cd_dedup {
     int64_t *dates;       /* epoch seconds; INT64_MAX when undated */
     uint64_t *text_bytes;
     uint8_t *empty;
+    uint32_t *leads;      /* count × perm: MinHash of the leading shingles (lead_shingles > 0) */
+    uint32_t **sets;      /* sorted distinct 32-bit shingle hashes (verify exact) */
+    uint32_t *sizes;      /* distinct shingles (exact) or shingles (estimate) */
+    unsigned char **kept; /* learning: the document's fields until it is signed */
 
     char *id_pool;
     size_t id_pool_used, id_pool_capacity;
@@ -38,6 +48,12 @@ struct cd_dedup {
 
     unsigned thread_count;
     cd_signer **signers; /* one per thread, created on the first add */
+
+    /* Boilerplate. */
+    const cd_boilerplate *model; /* the model signing uses: given or learned */
+    cd_boilerplate *learned;     /* owned */
+    cd__bp_learner *learner;     /* learning: counts until the run */
+    size_t bytes_kept;           /* bytes of kept texts now */
 
     /* Results of cd_dedup_run. */
     uint32_t *representative;
@@ -51,6 +67,11 @@ struct cd_dedup {
 
     cd_dedup_stats stats;
 };
+
+/* Learning mode: texts are kept and signed once the chrome is known. */
+static int learning(const cd_dedup *d) { return d->learner != NULL; }
+
+static int keeps_sets(const cd_dedup *d) { return d->params.verify == CD_VERIFY_EXACT; }
 
 static uint64_t id_hash(const char *id, size_t len) { return XXH3_64bits(id, len); }
 
@@ -121,6 +142,24 @@ static int reserve_documents(cd_dedup *d, size_t extra)
     if (!(p = cd__realloc(d->empty, cap)))
         return -1;
     d->empty = p;
+    if (!(p = cd__realloc(d->sizes, cap * sizeof *d->sizes)))
+        return -1;
+    d->sizes = p;
+    if (d->params.lead_shingles) {
+        if (!(p = cd__realloc(d->leads, cap * perm * sizeof(uint32_t))))
+            return -1;
+        d->leads = p;
+    }
+    if (keeps_sets(d)) {
+        if (!(p = cd__realloc(d->sets, cap * sizeof *d->sets)))
+            return -1;
+        d->sets = p;
+    }
+    if (learning(d)) {
+        if (!(p = cd__realloc(d->kept, cap * sizeof *d->kept)))
+            return -1;
+        d->kept = p;
+    }
     d->capacity = cap;
     return 0;
 }
@@ -143,9 +182,39 @@ cd_status cd_dedup_create(const cd_params *params, cd_dedup **out)
         return CD_ERR_ARG;
     }
     d->thread_count = d->params.threads ? d->params.threads : online_cores();
+    if (d->params.boilerplate &&
+        cd__bp_learner_create(d->params.boilerplate_min_stories,
+                              d->params.boilerplate_min_sources, &d->learner) != CD_OK) {
+        cd__free(d);
+        return CD_ERR_NOMEM;
+    }
     *out = d;
     return CD_OK;
 }
+
+cd_status cd_dedup_set_boilerplate(cd_dedup *d, const cd_boilerplate *model)
+{
+    if (d->count > 0 || d->ran) {
+        cd__set_error(d->errmsg, "a boilerplate model must be set before documents are added");
+        return CD_ERR_STATE;
+    }
+    if (model) {
+        cd__bp_learner_free(d->learner);
+        d->learner = NULL;
+    } else if (d->params.boilerplate && !d->learner &&
+               cd__bp_learner_create(d->params.boilerplate_min_stories,
+                                     d->params.boilerplate_min_sources, &d->learner) != CD_OK) {
+        cd__set_error(d->errmsg, "out of memory");
+        return CD_ERR_NOMEM;
+    }
+    d->model = model;
+    if (d->signers)
+        for (unsigned t = 0; t < d->thread_count; t++)
+            cd_signer_set_boilerplate(d->signers[t], model);
+    return CD_OK;
+}
+
+const cd_boilerplate *cd_dedup_boilerplate(const cd_dedup *d) { return d->model; }
 
 void cd_dedup_free(cd_dedup *d)
 {
@@ -160,6 +229,18 @@ void cd_dedup_free(cd_dedup *d)
     cd__free(d->dates);
     cd__free(d->text_bytes);
     cd__free(d->empty);
+    cd__free(d->sizes);
+    cd__free(d->leads);
+    if (d->sets)
+        for (size_t doc = 0; doc < d->count; doc++)
+            cd__free(d->sets[doc]);
+    cd__free(d->sets);
+    if (d->kept)
+        for (size_t doc = 0; doc < d->count; doc++)
+            cd__free(d->kept[doc]);
+    cd__free(d->kept);
+    cd__bp_learner_free(d->learner);
+    cd_boilerplate_free(d->learned);
     cd__free(d->id_pool);
     cd__free(d->id_slots);
     cd__free(d->representative);
@@ -184,46 +265,178 @@ static cd_status create_signers(cd_dedup *d)
         cd_status st = cd_signer_create(&d->params, &d->signers[t]);
         if (st != CD_OK)
             return st; /* the signers made so far are freed with the engine */
+        cd_signer_set_boilerplate(d->signers[t], d->model);
     }
     return CD_OK;
 }
+
+/* What the threads do with each document. */
+typedef enum work_kind {
+    WORK_SIGN,       /* sign the batch's documents */
+    WORK_KEEP,       /* learning: extract, keep the fields, split into lines */
+    WORK_SIGN_KEPT   /* the run: sign every kept document, then drop it */
+} work_kind;
+
+/* A kept document: five counts (title, text, source and url lengths, and
+ * lines), title, text, source, url, then (8-aligned) its lines with their
+ * keys, so that signing need not split it again. */
+enum { KEPT_HEADER = 8 * sizeof(uint32_t) };
+
+static size_t kept_lines_offset(const uint32_t *len)
+{
+    size_t off = KEPT_HEADER + (size_t)len[0] + len[1] + len[2] + len[3];
+    return (off + 7) & ~(size_t)7;
+}
+
+/* Lines of one kept document, for the learner (WORK_KEEP). */
+typedef struct kept_lines {
+    cd__bp_line *lines;
+    size_t count;
+} kept_lines;
 
 /* One signing thread's share of a batch: documents first, first+step, ... */
 typedef struct sign_job {
     cd_dedup *dedup;
     cd_signer *signer;
+    work_kind kind;
     const cd_doc *docs;
     const uint32_t *numbers; /* document number per batch entry, NO_DOC = skipped */
+    kept_lines *lines;       /* WORK_KEEP: per batch entry */
     size_t n, first, step;
     cd_sign_stats totals;
+    size_t html, chrome_lines, chrome_documents, all_chrome, bytes_kept;
     cd_status status;
 } sign_job;
+
+static cd_doc kept_doc(const unsigned char *kept)
+{
+    uint32_t len[5];
+    memcpy(len, kept, sizeof len);
+    const char *p = (const char *)kept + KEPT_HEADER;
+    cd_doc doc = {0};
+    doc.title = (cd_str){p, len[0]};
+    doc.text = (cd_str){p + len[0], len[1]};
+    doc.source = (cd_str){p + len[0] + len[1], len[2]};
+    doc.url = (cd_str){p + len[0] + len[1] + len[2], len[3]};
+    return doc;
+}
+
+static kept_lines kept_doc_lines(unsigned char *kept)
+{
+    uint32_t len[5];
+    memcpy(len, kept, sizeof len);
+    return (kept_lines){(cd__bp_line *)(void *)(kept + kept_lines_offset(len)), len[4]};
+}
+
+/* Keeps doc's title, extracted text, source and url; its lines go to *out. */
+static cd_status keep_document(sign_job *job, const cd_doc *doc, uint32_t number, kept_lines *out)
+{
+    cd_dedup *d = job->dedup;
+    cd_str text;
+    const cd__bp_scratch *lines;
+    int html;
+    cd_status st = cd__signer_extract(job->signer, doc, &text, &lines, &html);
+    if (st != CD_OK)
+        return st;
+    job->html += html;
+    cd_str fields[4] = {doc->title, text, doc->source, doc->url};
+    uint32_t len[5];
+    for (int f = 0; f < 4; f++) {
+        if (!fields[f].ptr || fields[f].len > UINT32_MAX / 8)
+            fields[f] = (cd_str){"", 0};
+        len[f] = (uint32_t)fields[f].len;
+    }
+    len[4] = lines->count > UINT32_MAX ? UINT32_MAX : (uint32_t)lines->count;
+    size_t total = kept_lines_offset(len) + (size_t)len[4] * sizeof(cd__bp_line);
+    unsigned char *kept = cd__malloc(total);
+    if (!kept)
+        return CD_ERR_NOMEM;
+    memcpy(kept, len, sizeof len);
+    unsigned char *p = kept + KEPT_HEADER;
+    for (int f = 0; f < 4; f++) {
+        memcpy(p, fields[f].ptr, fields[f].len);
+        p += fields[f].len;
+    }
+    memcpy(kept + kept_lines_offset(len), lines->lines, (size_t)len[4] * sizeof(cd__bp_line));
+    d->kept[number] = kept;
+    job->bytes_kept += total;
+    *out = kept_doc_lines(kept);
+    return CD_OK;
+}
+
+/* Signs one document into its slots. */
+static cd_status sign_document(sign_job *job, const cd_doc *doc, int extract, uint32_t number,
+                               const kept_lines *lines)
+{
+    cd_dedup *d = job->dedup;
+    unsigned perm = d->params.perm;
+    cd__signed out = {0};
+    if (lines) {
+        out.lines = lines->lines;
+        out.line_count = lines->count;
+    }
+    out.sig = d->signatures + (size_t)number * perm;
+    out.lead = d->leads ? d->leads + (size_t)number * perm : NULL;
+    out.lead_shingles = d->params.lead_shingles;
+    out.want_set = keeps_sets(d);
+    cd_status st = cd__signer_run(job->signer, doc, extract, &out);
+    if (st != CD_OK)
+        return st;
+    if (keeps_sets(d)) {
+        uint32_t *set = cd__malloc((out.set_count ? out.set_count : 1) * sizeof *set);
+        if (!set)
+            return CD_ERR_NOMEM;
+        memcpy(set, out.set, out.set_count * sizeof *set);
+        d->sets[number] = set;
+    }
+    size_t size = keeps_sets(d) ? out.set_count : out.shingles;
+    d->sizes[number] = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+    d->empty[number] = out.shingles == 0;
+    job->totals.tokens += out.tokens;
+    job->totals.shingles += out.shingles;
+    job->totals.invalid_utf8 += out.invalid_utf8;
+    job->html += out.html;
+    job->chrome_lines += out.chrome_lines;
+    job->chrome_documents += out.chrome_lines > 0;
+    job->all_chrome += out.all_chrome;
+    return CD_OK;
+}
 
 static void *sign_range(void *arg)
 {
     sign_job *job = arg;
     cd_dedup *d = job->dedup;
-    unsigned perm = d->params.perm;
     for (size_t i = job->first; i < job->n; i += job->step) {
-        uint32_t doc = job->numbers[i];
-        if (doc == NO_DOC)
+        uint32_t number = job->numbers ? job->numbers[i] : (uint32_t)i;
+        if (number == NO_DOC)
             continue;
-        cd_sign_stats s;
-        cd_status st = cd_signer_sign(job->signer, &job->docs[i], d->signatures + (size_t)doc * perm, &s);
+        cd_status st = CD_OK;
+        switch (job->kind) {
+        case WORK_SIGN: st = sign_document(job, &job->docs[i], 1, number, NULL); break;
+        case WORK_KEEP: st = keep_document(job, &job->docs[i], number, &job->lines[i]); break;
+        case WORK_SIGN_KEPT: {
+            cd_doc doc = kept_doc(d->kept[number]);
+            kept_lines lines = kept_doc_lines(d->kept[number]);
+            st = sign_document(job, &doc, 0, number, &lines);
+            if (st == CD_OK) {
+                cd__free(d->kept[number]);
+                d->kept[number] = NULL;
+            }
+            break;
+        }
+        }
         if (st != CD_OK) {
             job->status = st;
             return NULL;
         }
-        d->empty[doc] = s.shingles == 0;
-        job->totals.tokens += s.tokens;
-        job->totals.shingles += s.shingles;
-        job->totals.invalid_utf8 += s.invalid_utf8;
     }
     return NULL;
 }
 
-/* Signs the accepted documents of a batch on up to thread_count threads. */
-static cd_status sign_batch(cd_dedup *d, const cd_doc *docs, const uint32_t *numbers, size_t n)
+/* Runs kind over n entries (docs/numbers of a batch, or every document) on
+ * up to thread_count threads. */
+static cd_status run_threads(cd_dedup *d, work_kind kind, const cd_doc *docs,
+                             const uint32_t *numbers, kept_lines *lines, size_t n)
 {
     enum { MAX_THREADS = 256 };
     unsigned threads = d->thread_count < MAX_THREADS ? d->thread_count : MAX_THREADS;
@@ -233,7 +446,9 @@ static cd_status sign_batch(cd_dedup *d, const cd_doc *docs, const uint32_t *num
     pthread_t tids[MAX_THREADS];
     int running[MAX_THREADS] = {0};
     for (unsigned t = 0; t < threads; t++)
-        jobs[t] = (sign_job){d, d->signers[t], docs, numbers, n, t, threads, {0, 0, 0}, CD_OK};
+        jobs[t] = (sign_job){.dedup = d, .signer = d->signers[t], .kind = kind, .docs = docs,
+                             .numbers = numbers, .lines = lines, .n = n, .first = t,
+                             .step = threads, .status = CD_OK};
     for (unsigned t = 1; t < threads; t++)
         running[t] = pthread_create(&tids[t], NULL, sign_range, &jobs[t]) == 0;
     sign_range(&jobs[0]);
@@ -250,8 +465,42 @@ static cd_status sign_batch(cd_dedup *d, const cd_doc *docs, const uint32_t *num
         d->stats.tokens += jobs[t].totals.tokens;
         d->stats.shingles += jobs[t].totals.shingles;
         d->stats.invalid_utf8 += jobs[t].totals.invalid_utf8;
+        d->stats.html_extracted += jobs[t].html;
+        d->stats.chrome_lines += jobs[t].chrome_lines;
+        d->stats.chrome_documents += jobs[t].chrome_documents;
+        d->stats.all_chrome += jobs[t].all_chrome;
+        d->bytes_kept += jobs[t].bytes_kept;
     }
     return status;
+}
+
+/* Learning: keeps the batch's texts and counts their lines. */
+static cd_status keep_batch(cd_dedup *d, const cd_doc *docs, const uint32_t *numbers, size_t n)
+{
+    kept_lines *lines = cd__calloc(n, sizeof *lines);
+    if (!lines)
+        return CD_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (numbers[i] != NO_DOC)
+            d->kept[numbers[i]] = NULL;
+    cd_status st = run_threads(d, WORK_KEEP, docs, numbers, lines, n);
+    double t0 = cd__now();
+    for (size_t i = 0; i < n && st == CD_OK; i++) {
+        uint32_t number = numbers[i];
+        if (number == NO_DOC)
+            continue;
+        cd_doc kept = kept_doc(d->kept[number]);
+        cd_str name;
+        uint64_t source = cd__bp_source_hash(&kept, &name);
+        st = cd__bp_learner_add(d->learner, source, name, kept.text.ptr, lines[i].lines,
+                                lines[i].count);
+    }
+    d->stats.seconds_boilerplate += cd__now() - t0;
+    cd__free(lines);
+    size_t memory = d->bytes_kept + cd__bp_learner_memory(d->learner);
+    if (memory > d->stats.bytes_learning)
+        d->stats.bytes_learning = memory;
+    return st;
 }
 
 /* Undoes the id-set insertions of a failed batch, newest first, so that
@@ -260,6 +509,14 @@ static void forget_batch(cd_dedup *d, size_t first_doc)
 {
     while (d->count > first_doc) {
         d->count--;
+        if (d->kept) {
+            cd__free(d->kept[d->count]);
+            d->kept[d->count] = NULL;
+        }
+        if (d->sets) {
+            cd__free(d->sets[d->count]);
+            d->sets[d->count] = NULL;
+        }
         const char *id = id_of(d, (uint32_t)d->count);
         d->id_slots[id_slot_find(d, id, strlen(id))] = NO_DOC;
         d->id_pool_used = d->id_offsets[d->count];
@@ -318,9 +575,18 @@ cd_status cd_dedup_add(cd_dedup *d, const cd_doc *docs, size_t n, cd_status *sta
         statuses[i] = CD_OK;
         numbers[i] = number;
     }
-    double start = cd__now();
-    cd_status st = sign_batch(d, docs, numbers, n);
-    d->stats.seconds_sign += cd__now() - start;
+    for (size_t doc = first_doc; doc < d->count; doc++) {
+        if (d->sets)
+            d->sets[doc] = NULL;
+        if (d->kept)
+            d->kept[doc] = NULL;
+        d->empty[doc] = 0;
+        d->sizes[doc] = 0;
+    }
+    double start = cd__now(), learned_before = d->stats.seconds_boilerplate;
+    cd_status st = learning(d) ? keep_batch(d, docs, numbers, n)
+                               : run_threads(d, WORK_SIGN, docs, numbers, NULL, n);
+    d->stats.seconds_sign += cd__now() - start - (d->stats.seconds_boilerplate - learned_before);
     cd__free(numbers);
     if (st != CD_OK) {
         for (size_t doc = first_doc; doc < d->count; doc++)
@@ -333,34 +599,77 @@ cd_status cd_dedup_add(cd_dedup *d, const cd_doc *docs, size_t n, cd_status *sta
     return CD_OK;
 }
 
-/* LSH: band keys of every non-empty document, then candidate pairs. */
+/* LSH: band keys of every non-empty document, then candidate pairs. With
+ * lead_shingles, the bands of the lead signatures are added as more bands
+ * (their own b x r, chosen for lead_threshold), so one grouping finds both. */
 static cd_status find_candidates(cd_dedup *d, cd__pair32 **pairs, size_t *count)
 {
     unsigned bands = d->params.bands, rows = d->params.rows, perm = d->params.perm;
-    uint64_t *keys = cd__malloc(d->count * bands * sizeof *keys);
-    if (!keys && d->count > 0)
+    unsigned lead_bands = 0, lead_rows = 0;
+    if (d->leads &&
+        cd_lsh_choose(d->params.lead_threshold, perm, d->params.fp_weight, d->params.fn_weight,
+                      &lead_bands, &lead_rows) != CD_OK)
+        lead_bands = 0;
+    unsigned all = bands + lead_bands;
+    uint64_t *keys = cd__malloc((d->count ? d->count : 1) * all * sizeof *keys);
+    if (!keys)
         return CD_ERR_NOMEM;
-    for (size_t doc = 0; doc < d->count; doc++)
-        cd__lsh_band_keys(d->signatures + doc * perm, bands, rows, d->params.seed, keys + doc * bands);
-    cd_status st = cd__lsh_candidates(keys, d->count, bands, d->empty, d->params.max_bucket, pairs,
+    for (size_t doc = 0; doc < d->count; doc++) {
+        cd__lsh_band_keys(d->signatures + doc * perm, bands, rows, d->params.seed, keys + doc * all);
+        if (lead_bands)
+            cd__lsh_band_keys(d->leads + doc * perm, lead_bands, lead_rows,
+                              d->params.seed ^ 0x1eadbeefcafef00dull, keys + doc * all + bands);
+    }
+    cd_status st = cd__lsh_candidates(keys, d->count, all, d->empty, d->params.max_bucket, pairs,
                                       count, &d->stats.oversized_buckets);
     cd__free(keys);
     return st;
 }
 
+/* |A ∩ B| of two sorted sets. */
+static size_t intersection(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+    size_t i = 0, j = 0, both = 0;
+    while (i < na && j < nb) { /* branch-free merge */
+        uint32_t x = a[i], y = b[j];
+        both += x == y;
+        i += x <= y;
+        j += y <= x;
+    }
+    return both;
+}
+
+/* The score of a pair: Jaccard, or with match containment the share of the
+ * smaller document's shingles found in the larger (when the smaller has at
+ * least min_containment_shingles); exact from the sets or estimated from the
+ * signatures and sizes. */
 static double similarity(const cd_dedup *d, size_t a, size_t b)
 {
     unsigned perm = d->params.perm;
-    return cd_signature_similarity(d->signatures + a * perm, d->signatures + b * perm, perm);
+    double na = d->sizes[a], nb = d->sizes[b];
+    double small = na < nb ? na : nb;
+    int contain = d->params.match == CD_MATCH_CONTAINMENT &&
+                  small >= d->params.min_containment_shingles && small > 0;
+    if (keeps_sets(d)) {
+        if (na == 0 || nb == 0)
+            return 0.0;
+        double both = (double)intersection(d->sets[a], d->sizes[a], d->sets[b], d->sizes[b]);
+        return contain ? both / small : both / (na + nb - both);
+    }
+    double j = cd_signature_similarity(d->signatures + a * perm, d->signatures + b * perm, perm);
+    if (!contain)
+        return j;
+    /* |A∩B| = J (|A| + |B|) / (1 + J) */
+    double c = j * (na + nb) / (1.0 + j) / small;
+    return c > 1.0 ? 1.0 : c;
 }
 
-/* Verification: a candidate becomes an edge when its estimate reaches t. */
+/* Verification: a candidate becomes an edge when its score reaches t. */
 static cd_status verify_candidates(cd_dedup *d, const cd__pair32 *candidates, size_t count,
                                    cd__edge **edges, size_t *edge_count)
 {
-    /* perm agreements needed: the smallest m with m / perm >= threshold. */
-    *edges = cd__malloc(count * sizeof **edges);
-    if (!*edges && count > 0)
+    *edges = cd__malloc((count ? count : 1) * sizeof **edges);
+    if (!*edges)
         return CD_ERR_NOMEM;
     size_t kept = 0;
     for (size_t i = 0; i < count; i++) {
@@ -370,6 +679,32 @@ static cd_status verify_candidates(cd_dedup *d, const cd__pair32 *candidates, si
     }
     *edge_count = kept;
     return CD_OK;
+}
+
+/* Learning: decides the chrome, then signs every kept document with it. */
+static cd_status learn_and_sign(cd_dedup *d)
+{
+    double t0 = cd__now();
+    size_t memory = d->bytes_kept + cd__bp_learner_memory(d->learner);
+    if (memory > d->stats.bytes_learning)
+        d->stats.bytes_learning = memory;
+    cd_status st = cd__bp_learner_finish(d->learner, &d->learned);
+    cd__bp_learner_free(d->learner);
+    d->learner = NULL;
+    double t1 = cd__now();
+    d->stats.seconds_boilerplate += t1 - t0;
+    if (st != CD_OK)
+        return st;
+    d->model = d->learned;
+    if (d->count == 0)
+        return CD_OK;
+    if ((st = create_signers(d)) != CD_OK)
+        return st;
+    for (unsigned t = 0; t < d->thread_count; t++)
+        cd_signer_set_boilerplate(d->signers[t], d->model);
+    st = run_threads(d, WORK_SIGN_KEPT, NULL, NULL, NULL, d->count);
+    d->stats.seconds_sign += cd__now() - t1;
+    return st;
 }
 
 static int64_t keep_rank(const cd_dedup *d, size_t doc)
@@ -449,8 +784,11 @@ static cd_status run_stages(cd_dedup *d)
     int64_t *rank = NULL;
     size_t candidate_count = 0, edge_count = 0;
 
+    cd_status st = CD_OK;
+    if (learning(d) && (st = learn_and_sign(d)) != CD_OK)
+        goto done;
     double t0 = cd__now();
-    cd_status st = find_candidates(d, &candidates, &candidate_count);
+    st = find_candidates(d, &candidates, &candidate_count);
     if (st != CD_OK)
         goto done;
     d->stats.candidate_pairs = candidate_count;
@@ -483,7 +821,9 @@ static cd_status run_stages(cd_dedup *d)
     }
     for (size_t doc = 0; doc < n; doc++)
         rank[doc] = keep_rank(d, doc);
-    st = cd__cluster(n, edges, edge_count, rank, d->representative);
+    st = d->params.cluster == CD_CLUSTER_STAR
+             ? cd__cluster_star(n, edges, edge_count, rank, d->representative)
+             : cd__cluster(n, edges, edge_count, rank, d->representative);
     if (st != CD_OK)
         goto done;
     for (size_t doc = 0; doc < n; doc++) {

@@ -12,15 +12,23 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "read_dir.h"
+#include "read_json.h"
 #include "read_stream.h"
 
-/* Decompressed bytes handed out by the stream per call. */
+/* Decompressed bytes handed out by the stream per call, and the first size
+ * of the line buffer, used only by lines that cross a chunk. The fuzz
+ * targets build with tiny ones so every input crosses chunks. */
+#ifndef READ_CHUNK_SIZE
 #define READ_CHUNK_SIZE ((size_t)1 << 20)
-/* First size of the line buffer, used only by lines that cross a chunk. */
+#endif
+#ifndef LINE_INITIAL_CAP
 #define LINE_INITIAL_CAP ((size_t)4096)
+#endif
 
 struct cd_reader {
     cd__stream *stream;
+    cd__dir *dir; /* directory mode (read_dir.h): one record per file */
     const char *path;        /* for messages; "<stdin>" for "-" */
     cd_read_options options; /* field names point into storage */
 
@@ -36,6 +44,8 @@ struct cd_reader {
 
     cd_status failed; /* sticky: CD_ERR_FORMAT, CD_ERR_IO or CD_ERR_NOMEM */
     cJSON *json;      /* tree of the current record */
+    cd__json_scanner scanner; /* the fast path (read_json.h) */
+    int cjson_only;           /* COPYDESK_READ_JSON=cjson: no fast path */
     char number[32];  /* an id given as a JSON number, printed */
     char errmsg[CD_ERRMSG_SIZE];
     char storage[]; /* path and field names, each NUL-terminated */
@@ -120,6 +130,8 @@ cd_status cd_reader_open(const char *path, const cd_read_options *options, cd_re
     r->options.date_field = store(&cursor, opts.date_field);
     r->options.source_field = store(&cursor, opts.source_field);
     r->options.url_field = store(&cursor, opts.url_field);
+    const char *json_mode = getenv("COPYDESK_READ_JSON");
+    r->cjson_only = json_mode && strcmp(json_mode, "cjson") == 0;
 
     cd_status status;
     r->chunk = cd__malloc(READ_CHUNK_SIZE + 1);
@@ -128,6 +140,15 @@ cd_status cd_reader_open(const char *path, const cd_read_options *options, cd_re
         goto fail;
     }
     char reason[CD_ERRMSG_SIZE];
+    if (cd__is_directory(path)) {
+        status = cd__dir_open(path, opts.max_doc_bytes, &r->dir, reason);
+        if (status != CD_OK) {
+            open_failed(status, err, err_size, shown, reason);
+            goto fail;
+        }
+        *out = r;
+        return CD_OK;
+    }
     status = cd__stream_open(path, &r->stream, reason);
     if (status != CD_OK) {
         open_failed(status, err, err_size, shown, reason);
@@ -146,7 +167,9 @@ void cd_reader_free(cd_reader *reader)
     if (!reader)
         return;
     cJSON_Delete(reader->json);
+    cd__json_scanner_free(&reader->scanner);
     cd__stream_close(reader->stream);
+    cd__dir_close(reader->dir);
     cd__free(reader->chunk);
     cd__free(reader->line);
     cd__free(reader);
@@ -346,13 +369,86 @@ static cd_str optional_field(const cJSON *object, const char *name)
     return (cd_str){NULL, 0};
 }
 
+/* How deep s[0..len) nests arrays and objects at its deepest (strings
+ * skipped), for the message when cJSON refuses a line nested too deeply. */
+static size_t nesting_depth(const char *s, size_t len)
+{
+    size_t depth = 0, deepest = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > deepest)
+                deepest = depth;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return deepest;
+}
+
+/* Offset of the first NUL character of a parsed JSON line, a raw byte or
+ * written \u0000, or len when there is none. cJSON keeps such a character
+ * in its NUL-terminated strings, which would cut an id or a text short. */
+static size_t find_nul(const char *s, size_t len)
+{
+    const char *raw = memchr(s, '\0', len);
+    size_t limit = raw ? (size_t)(raw - s) : len;
+    const char *p = memchr(s, '\\', limit);
+    while (p) {
+        size_t at = (size_t)(p - s);
+        if (at + 6 <= limit && memcmp(p + 1, "u0000", 5) == 0)
+            return at;
+        if (at + 2 >= limit)
+            break;
+        p = memchr(p + 2, '\\', limit - at - 2); /* past the escaped character */
+    }
+    return limit;
+}
+
 static cd_status parse_record(cd_reader *r, cd_record *rec)
 {
     const cd_read_options *o = &r->options;
+    /* The fast path takes the lines cJSON would accept with these same
+     * values; everything else, errors included, goes on to cJSON. */
+    const char *const names[CD__JSON_FIELDS] = {o->id_field,   o->text_field,   o->title_field,
+                                                o->date_field, o->source_field, o->url_field};
+    cd__json_fields fast;
+    int accepted =
+        r->cjson_only ? 0 : cd__json_scan(&r->scanner, rec->raw.ptr, rec->raw.len, names, &fast);
+    if (accepted < 0)
+        return stop(r, CD_ERR_NOMEM, rec->line, "out of memory");
+    if (accepted) {
+        rec->doc.id = fast.value[CD__JSON_ID];
+        if (fast.id_is_number) {
+            print_number(fast.id_number, r->number, sizeof r->number);
+            rec->doc.id = (cd_str){r->number, strlen(r->number)};
+        }
+        rec->doc.text = fast.value[CD__JSON_TEXT];
+        rec->doc.title = fast.value[CD__JSON_TITLE];
+        rec->doc.date = fast.value[CD__JSON_DATE];
+        rec->doc.source = fast.value[CD__JSON_SOURCE];
+        rec->doc.url = fast.value[CD__JSON_URL];
+        return CD_OK;
+    }
     const char *end = NULL;
+    size_t failures = cd__alloc_failures();
     cJSON *json = cJSON_ParseWithLengthOpts(rec->raw.ptr, rec->raw.len, &end, 0);
+    if (!json && cd__alloc_failures() != failures)
+        return stop(r, CD_ERR_NOMEM, rec->line, "out of memory");
     if (!json) {
         size_t at = end ? (size_t)(end - rec->raw.ptr) + 1 : 1;
+        if (nesting_depth(rec->raw.ptr, at < rec->raw.len ? at : rec->raw.len) >
+            CJSON_NESTING_LIMIT)
+            return bad_record(r, rec, "JSON nested more than %d levels deep (at byte %zu)",
+                              CJSON_NESTING_LIMIT, at);
         return bad_record(r, rec, "malformed JSON (at byte %zu)", at);
     }
     r->json = json;
@@ -364,6 +460,10 @@ static cd_status parse_record(cd_reader *r, cd_record *rec)
                               (size_t)(p - rec->raw.ptr) + 1);
     if (!cJSON_IsObject(json))
         return bad_record(r, rec, "not a JSON object");
+    size_t nul = find_nul(rec->raw.ptr, rec->raw.len);
+    if (nul < rec->raw.len)
+        return bad_record(r, rec, "%s at byte %zu: documents may not contain NUL characters",
+                          rec->raw.ptr[nul] ? "\\u0000" : "NUL byte", nul + 1);
 
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(json, o->text_field);
     if (!text)
@@ -404,6 +504,8 @@ static cd_status begin(cd_reader *r, cd_record *rec)
 cd_status cd_reader_next(cd_reader *reader, cd_record *rec)
 {
     cd_status status = begin(reader, rec);
+    if (status == CD_OK && reader->dir)
+        return cd__dir_next(reader->dir, rec, 1, reader->errmsg);
     if (status == CD_OK)
         status = read_line(reader, rec);
     if (status == CD_OK)
@@ -414,6 +516,8 @@ cd_status cd_reader_next(cd_reader *reader, cd_record *rec)
 cd_status cd_reader_next_line(cd_reader *reader, cd_record *rec)
 {
     cd_status status = begin(reader, rec);
+    if (status == CD_OK && reader->dir)
+        return cd__dir_next(reader->dir, rec, 0, reader->errmsg);
     if (status == CD_OK)
         status = read_line(reader, rec);
     return status;

@@ -19,8 +19,10 @@
 
 #include "alloc.h"
 
-/* Compressed bytes read from the file per read(2). */
+/* Compressed bytes read from the file per read(2) (tiny in fuzz targets). */
+#ifndef STREAM_INPUT_SIZE
 #define STREAM_INPUT_SIZE ((size_t)1 << 20)
+#endif
 
 /* Calls of ZSTD_decompressStream in a row that neither consume nor produce
  * a byte before the stream is declared corrupt (a guard against looping). */
@@ -324,7 +326,9 @@ static cd_status read_zstd(cd__stream *s, char *buf, size_t cap, size_t *got)
             s->zin = (ZSTD_inBuffer){s->in, n, 0};
             filled = n > 0;
         }
-        if (s->zin.pos == s->zin.size && s->eof && !s->zout_full) {
+        /* Out of input: done if the last call ended a frame (zret 0: nothing
+         * left to flush, even when it filled the output), else truncated. */
+        if (s->zin.pos == s->zin.size && s->eof && (!s->zout_full || s->zret == 0)) {
             if (s->zret == 0)
                 return CD_OK; /* the end, right after a complete frame */
             return stream_fail(s, CD_ERR_FORMAT, "truncated zstd stream");

@@ -1,6 +1,7 @@
 /* shingle.c: the shingle and hash stages (after normalise, before MinHash):
- * XXH3-64 per token, then XXH3-64 over each window of n little-endian token
- * hashes. Changing anything here changes signatures: bump
+ * XXH3-64 per token, then XXH3-64 over each window of little-endian token
+ * hashes: n tokens from a word token, c from a character token (Han, Kana,
+ * Hangul, Thai). Changing anything here changes signatures: bump
  * CD_NORMALISE_VERSION and the golden vectors in tests/data/golden. */
 #include "shingle.h"
 
@@ -63,26 +64,70 @@ void cd__shingler_free(cd__shingler *s)
 {
     cd__free(s->token_le);
     cd__free(s->hashes);
+    cd__free(s->starts);
     cd__shingler_init(s);
 }
 
-cd_status cd__shingle(cd__shingler *s, const cd__normaliser *norm, unsigned ngram, uint64_t seed)
+int cd__is_char_token(const char *token, size_t len)
+{
+    const unsigned char *b = (const unsigned char *)token;
+    if (len < 3 || b[0] < 0xE0)
+        return 0; /* every character-token script is at U+0E00 or above */
+    int32_t cp;
+    if (b[0] < 0xF0)
+        cp = ((int32_t)(b[0] & 0x0F) << 12) | ((int32_t)(b[1] & 0x3F) << 6) | (b[2] & 0x3F);
+    else if (len >= 4)
+        cp = ((int32_t)(b[0] & 0x07) << 18) | ((int32_t)(b[1] & 0x3F) << 12) |
+             ((int32_t)(b[2] & 0x3F) << 6) | (b[3] & 0x3F);
+    else
+        return 0;
+    return cd__is_char_token_script(cp);
+}
+
+cd_status cd__shingle(cd__shingler *s, const cd__normaliser *norm, unsigned ngram,
+                      unsigned char_ngram, uint64_t seed)
 {
     size_t tokens = norm->count;
-    size_t shingles = cd__shingle_count(tokens, ngram);
     s->count = 0;
-    if (shingles == 0)
+    if (tokens == 0)
         return CD_OK;
     if (cd__grow((void **)&s->token_le, &s->token_cap, tokens, sizeof *s->token_le) != 0 ||
-        cd__grow((void **)&s->hashes, &s->hashes_cap, shingles, sizeof *s->hashes) != 0)
+        cd__grow((void **)&s->hashes, &s->hashes_cap, tokens, sizeof *s->hashes) != 0 ||
+        cd__grow((void **)&s->starts, &s->starts_cap, tokens, sizeof *s->starts) != 0)
         return CD_ERR_NOMEM;
+    int mixed = 0;
     for (size_t i = 0; i < tokens; i++) {
         const cd__span *t = &norm->tokens[i];
-        s->token_le[i] = to_le64(cd__token_hash(norm->bytes + t->offset, t->len, seed));
+        const char *bytes = norm->bytes + t->offset;
+        s->token_le[i] = to_le64(cd__token_hash(bytes, t->len, seed));
+        mixed |= (unsigned char)bytes[0] >= 0xE0;
     }
-    size_t width = tokens < ngram ? tokens : ngram;
-    for (size_t i = 0; i < shingles; i++)
-        s->hashes[i] = combine_le(s->token_le + i, width, seed);
-    s->count = shingles;
+    size_t count = 0;
+    if (!mixed || char_ngram == ngram) {
+        /* one width: word n-grams (the common, fast path) */
+        size_t shingles = cd__shingle_count(tokens, ngram);
+        size_t width = tokens < ngram ? tokens : ngram;
+        for (size_t i = 0; i < shingles; i++) {
+            s->hashes[i] = combine_le(s->token_le + i, width, seed);
+            s->starts[i] = (uint32_t)i;
+        }
+        count = shingles;
+    } else {
+        /* A shingle starts at every token whose window fits: char_ngram
+         * tokens from a character token, ngram from any other. */
+        for (size_t i = 0; i < tokens; i++) {
+            const cd__span *t = &norm->tokens[i];
+            size_t width = cd__is_char_token(norm->bytes + t->offset, t->len) ? char_ngram : ngram;
+            if (width <= tokens - i) {
+                s->starts[count] = (uint32_t)i;
+                s->hashes[count++] = combine_le(s->token_le + i, width, seed);
+            }
+        }
+        if (count == 0) { /* shorter than every window: one shingle of all tokens */
+            s->starts[count] = 0;
+            s->hashes[count++] = combine_le(s->token_le, tokens, seed);
+        }
+    }
+    s->count = count;
     return CD_OK;
 }

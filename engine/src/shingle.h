@@ -1,6 +1,7 @@
 /* shingle.h: the shingle and hash stages, between normalise and MinHash.
  * Each token is hashed with XXH3-64; each run of n consecutive token hashes
- * (a word n-gram) is hashed again into one 64-bit shingle hash. The bytes
+ * (a word n-gram; c characters in Han, Kana, Hangul and Thai runs) is hashed
+ * again into one 64-bit shingle hash. The bytes
  * hashed are fixed little-endian, so hashes are the same on every host. */
 #ifndef CD_SHINGLE_H
 #define CD_SHINGLE_H
@@ -32,16 +33,28 @@ typedef struct cd__shingler {
     uint64_t *token_le; /* token hashes as little-endian bytes */
     size_t token_cap;
     uint64_t *hashes; /* shingle hashes in text order, with repeats */
-    size_t count, hashes_cap;
+    uint32_t *starts; /* the token each shingle starts at */
+    size_t count, hashes_cap, starts_cap;
 } cd__shingler;
 
 void cd__shingler_init(cd__shingler *s);
 void cd__shingler_free(cd__shingler *s); /* frees the buffers, not s */
 
-/* Hashes the tokens of norm into s->hashes[0..s->count): shingle i covers
- * tokens i .. i+ngram-1 (all tokens when there are fewer than ngram), each
- * hashed with seed as cd__token_hash, combined as cd__shingle_hash. ngram
- * >= 1. Returns CD_OK or CD_ERR_NOMEM (s->count is then 0). */
-cd_status cd__shingle(cd__shingler *s, const cd__normaliser *norm, unsigned ngram, uint64_t seed);
+/* 1 when token[0..len) (normalised UTF-8, one token) is a character token:
+ * its first code point is in a script cd__is_char_token_script names. */
+int cd__is_char_token(const char *token, size_t len);
+
+/* Hashes the tokens of norm into s->hashes[0..s->count), in text order.
+ * Each token is hashed with seed as cd__token_hash. A shingle starts at
+ * token i when its window fits in the stream: char_ngram tokens when token i
+ * is a character token (cd__is_char_token), else ngram tokens; it is hashed
+ * as cd__shingle_hash of the window. When no window fits (fewer tokens than
+ * every width), the document is one shingle of all its tokens. Without
+ * character tokens (or with char_ngram == ngram) the count is
+ * cd__shingle_count(tokens, ngram). s->starts[i] is the token shingle i
+ * starts at. ngram, char_ngram >= 1. Returns CD_OK or CD_ERR_NOMEM (s->count
+ * is then 0). Documents are limited to UINT32_MAX tokens. */
+cd_status cd__shingle(cd__shingler *s, const cd__normaliser *norm, unsigned ngram,
+                      unsigned char_ngram, uint64_t seed);
 
 #endif

@@ -1,0 +1,145 @@
+/* test_extract.c: the extract stage: which texts are taken for HTML, and
+ * the main text libxml2's parser leaves once script, style, navigation,
+ * header, footer, aside and forms are dropped; paragraphs, line breaks,
+ * entities, white space, deep nesting and broken markup; and the signer
+ * using it (cd_signer_text) only for texts that look like HTML. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "copydesk/copydesk.h"
+#include "extract.h"
+
+static cd_str str(const char *s) { return (cd_str){s, s ? strlen(s) : 0}; }
+
+static void test_detection(void **state)
+{
+    (void)state;
+    /* documents and fragments */
+    assert_true(cd_looks_like_html(str("<!DOCTYPE html><html><body>x</body></html>")));
+    assert_true(cd_looks_like_html(str("\xEF\xBB\xBF  \n<html lang=en>")));
+    assert_true(cd_looks_like_html(str("<p>One.</p><p>Two.</p>")));
+    assert_true(cd_looks_like_html(str("Line one<br>line two<br/>line three")));
+    assert_true(cd_looks_like_html(str("<div class=\"a\">Text</div>")));
+    /* plain text: tickers, a lone tag, comparisons */
+    assert_false(cd_looks_like_html(str("STANDARD OIL <SRD> TO FORM FINANCIAL UNIT with <BP>")));
+    assert_false(cd_looks_like_html(str("Agilent <A> and Bank <B> said")));
+    assert_false(cd_looks_like_html(str("Write </p> to close a paragraph.")));
+    assert_false(cd_looks_like_html(str("if a < b and b > c then <p")));
+    assert_false(cd_looks_like_html(str("")));
+    assert_false(cd_looks_like_html((cd_str){NULL, 0}));
+}
+
+/* Extracts html and compares with want. */
+static void expect_text(const char *html, const char *want)
+{
+    cd__text out = {0};
+    assert_int_equal(cd__extract_html(html, strlen(html), &out), CD_OK);
+    const char *got = out.ptr ? out.ptr : "";
+    if (strcmp(got, want) != 0)
+        fail_msg("extracting\n  %s\ngave\n  [%s]\nnot\n  [%s]", html, got, want);
+    cd__text_free(&out);
+}
+
+static void test_main_text(void **state)
+{
+    (void)state;
+    expect_text("<html><head><title>T</title><style>p{color:red}</style>"
+                "<script>var x = '<p>no</p>';</script></head><body>"
+                "<header><p>Site name</p></header><nav><ul><li>Home</li><li>News</li></ul></nav>"
+                "<article><h1>Headline</h1><p>First   paragraph,\n spread\tover lines.</p>"
+                "<p>Second &amp; last &ldquo;quoted&rdquo; &#233;t&eacute;.</p></article>"
+                "<aside>Related stories</aside><form><input> Sign up</form>"
+                "<noscript>Enable JS</noscript><footer>&copy; 2026</footer></body></html>",
+                "Headline\n\nFirst paragraph, spread over lines.\n\n"
+                "Second & last \xE2\x80\x9Cquoted\xE2\x80\x9D \xC3\xA9t\xC3\xA9.");
+    /* inline elements join, block elements separate, <br> breaks a line */
+    expect_text("<p>A <b>bold</b> <a href=x>link</a>, <em>and</em> more.</p><div>Next</div>",
+                "A bold link, and more.\n\nNext");
+    expect_text("<p>one<br>two<br><br>three</p>", "one\ntwo\n\nthree");
+    expect_text("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>",
+                "a b\n\nc");
+    expect_text("<ul><li>x</li><li>y</li></ul>", "x\n\ny");
+    /* nothing to keep */
+    expect_text("<html><body><nav>Menu</nav><footer>Foot</footer></body></html>", "");
+    expect_text("   ", "");
+    /* broken markup is recovered */
+    expect_text("<p>unclosed <b>bold<p>next", "unclosed bold\n\nnext");
+    expect_text("<<<>>> <p>ok</p> </div></div>", ">>>\n\nok"); /* libxml2 drops the "<<<" */
+}
+
+static void test_deep_nesting_and_size(void **state)
+{
+    (void)state;
+    enum { DEPTH = 20000 };
+    size_t cap = DEPTH * 11 + 64, n = 0;
+    char *html = malloc(cap);
+    assert_non_null(html);
+    for (int i = 0; i < DEPTH; i++)
+        n += (size_t)sprintf(html + n, "<div><span>");
+    n += (size_t)sprintf(html + n, "deep");
+    cd__text out = {0};
+    assert_int_equal(cd__extract_html(html, n, &out), CD_OK); /* no recursion, no crash */
+    cd__text_free(&out);
+    /* invalid UTF-8 and NUL bytes do not stop the parse or crash it */
+    const char bad[] = "<p>caf\xC3 \xFF\xFE ok</p><p>after\0nul</p>";
+    assert_int_equal(cd__extract_html(bad, sizeof bad - 1, &out), CD_OK);
+    cd__text_free(&out);
+    free(html);
+}
+
+static void test_signer_uses_extraction(void **state)
+{
+    (void)state;
+    cd_params p;
+    cd_params_init(&p);
+    cd_signer *s = NULL;
+    assert_int_equal(cd_signer_create(&p, &s), CD_OK);
+    cd_doc doc = {0};
+    cd_str text;
+    doc.text = str("<html><body><nav>Home</nav><p>Words of the story.</p></body></html>");
+    assert_int_equal(cd_signer_text(s, &doc, &text), CD_OK);
+    assert_int_equal(text.len, strlen("Words of the story."));
+    assert_memory_equal(text.ptr, "Words of the story.", text.len);
+    /* plain text is untouched */
+    doc.text = str("Plain <SRD> text\n\nwith paragraphs.");
+    assert_int_equal(cd_signer_text(s, &doc, &text), CD_OK);
+    assert_ptr_equal(text.ptr, doc.text.ptr);
+    assert_int_equal(text.len, doc.text.len);
+    /* the HTML and the text copy of one story sign the same */
+    cd_doc html = {0}, plain = {0};
+    html.text = str("<html><body><header>Site</header><p>Keir Starmer spoke to Donald Trump ahead "
+                    "of the US president&rsquo;s crunch talks with Russia&rsquo;s Vladimir "
+                    "Putin.</p><p>The Prime Minister told Trump that Ukraine must be put in the "
+                    "strongest possible position.</p></body></html>");
+    plain.text = str("Keir Starmer spoke to Donald Trump ahead of the US president's crunch talks "
+                     "with Russia's Vladimir Putin.\n\nThe Prime Minister told Trump that Ukraine "
+                     "must be put in the strongest possible position.");
+    uint32_t a[128], b[128];
+    assert_int_equal(cd_signer_sign(s, &html, a, NULL), CD_OK);
+    assert_int_equal(cd_signer_sign(s, &plain, b, NULL), CD_OK);
+    assert_memory_equal(a, b, sizeof a);
+    /* with extraction off, the tags are words */
+    cd_signer_free(s);
+    p.extract_html = 0;
+    assert_int_equal(cd_signer_create(&p, &s), CD_OK);
+    assert_int_equal(cd_signer_sign(s, &html, a, NULL), CD_OK);
+    assert_memory_not_equal(a, b, sizeof a);
+    cd_signer_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_detection),
+        cmocka_unit_test(test_main_text),
+        cmocka_unit_test(test_deep_nesting_and_size),
+        cmocka_unit_test(test_signer_uses_extraction),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
