@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages copydesk builds and tests with. Idempotent: quiet when all are present.
 set -euo pipefail
-packages=(build-essential cmake pkg-config clang
+# libclang-rt-14-dev: clang's sanitizer and libFuzzer runtimes (COPYDESK_FUZZ), only
+# recommended by clang, so not pulled in with --no-install-recommends.
+packages=(build-essential cmake pkg-config clang libclang-rt-14-dev
           libxxhash-dev libcurl4-openssl-dev libcjson-dev libutf8proc-dev libxml2-dev
           zlib1g-dev libzstd-dev libcmocka-dev gzip zstd python3)
 missing=()

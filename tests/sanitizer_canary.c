@@ -16,8 +16,8 @@ int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
     if (strcmp(mode, "leak") == 0) {
-        static void *volatile lost;
-        lost = cd__malloc(64); /* never freed */
+        void *volatile lost = cd__malloc(64); /* never freed */
+        printf("%p\n", lost);
         lost = NULL;
         return 0; /* LeakSanitizer fails the exit */
     }

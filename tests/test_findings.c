@@ -1,7 +1,14 @@
 /* test_findings.c: one regression test per bug found by fuzzing, the
  * allocation-failure sweep (test_oom.c) or the bad-input corpus
  * (tests/bad-input). Each says what went wrong before the fix. The inputs
- * that found them are also in tests/fuzz/corpus, replayed under ctest. */
+ * that found them are also in tests/fuzz/corpus (finding-*), replayed under
+ * ctest. Findings whose regression test lives elsewhere:
+ *   - dedup --removed F > /dev/full committed F although the run failed
+ *     (run.c): bad-input case stdout_full_removed.
+ *   - -o and --removed files were created 0600 (mkstemp), not 0666 less
+ *     the umask (output.c): bad-input case output_files checks the mode.
+ *   - cd_index_free leaked the batch's shingle counts and lead signatures
+ *     (index.c): test_oom's index sweep counts every allocation. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -270,6 +277,34 @@ static void test_empty_document_with_boilerplate(void **state)
     cd_dedup_free(d);
 }
 
+/* fuzz_json: the reader's JSON fast path (read_json.c) gave a key's first
+ * value to the first field of that name only, so with two fields named
+ * alike (--id-field text) and the key twice in a line, the second field got
+ * the second value where cJSON, and the reader without the fast path, give
+ * the first. */
+static void test_two_fields_with_one_name(void **state)
+{
+    (void)state;
+    static const char input[] = "{\"text\":\"first\",\"id\":\"x\",\"text\":\"second\"}\n";
+    const char *path = write_file("twice.jsonl", input, sizeof input - 1);
+    cd_read_options o;
+    cd_read_options_init(&o);
+    o.id_field = "text";
+    o.title_field = "text";
+    cd_reader *r = NULL;
+    char err[512];
+    assert_int_equal(cd_reader_open(path, &o, &r, err, sizeof err), CD_OK);
+    cd_record rec;
+    assert_int_equal(cd_reader_next(r, &rec), CD_OK);
+    const cd_str fields[] = {rec.doc.id, rec.doc.text, rec.doc.title};
+    for (int f = 0; f < 3; f++) {
+        assert_int_equal(fields[f].len, 5);
+        assert_memory_equal(fields[f].ptr, "first", 5);
+    }
+    cd_reader_free(r);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_json_allocation_failure_is_out_of_memory),
         cmocka_unit_test(test_charset_errors_are_not_printed),
         cmocka_unit_test(test_empty_document_with_boilerplate),
+        cmocka_unit_test(test_two_fields_with_one_name),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -79,8 +79,8 @@ static char *story_text(size_t story, size_t copy)
         uint64_t r = next_random(&state);
         if (w == edited)
             r = next_random(&edit_state);
-        used += (size_t)sprintf(text + used, "%sw%llu", w ? " " : "",
-                                (unsigned long long)(r % 50000));
+        used +=
+            (size_t)sprintf(text + used, "%sw%llu", w ? " " : "", (unsigned long long)(r % 50000));
     }
     return text;
 }
@@ -89,8 +89,12 @@ static char *story_text(size_t story, size_t copy)
  * 2025-01-01 (or undated when dated is 0). */
 static corpus make_corpus(size_t n, size_t copies_per_story, int dated, const char *id_prefix)
 {
-    corpus c = {n, calloc(n, sizeof(char *)), calloc(n, sizeof(char *)),
-                calloc(n, sizeof(char *)), calloc(n, sizeof(cd_doc)), calloc(n, sizeof(size_t))};
+    corpus c = {n,
+                calloc(n, sizeof(char *)),
+                calloc(n, sizeof(char *)),
+                calloc(n, sizeof(char *)),
+                calloc(n, sizeof(cd_doc)),
+                calloc(n, sizeof(size_t))};
     for (size_t i = 0; i < n; i++) {
         size_t story = i / copies_per_story, copy = i % copies_per_story;
         c.story[i] = story;
@@ -472,6 +476,74 @@ static void test_reader_beside_writer(void **state)
     remove_dir(dir);
 }
 
+/* An excerpt (the first 200 of 400 words) joins its story with match
+ * containment and lead bands, as the batch engine finds it; with Jaccard
+ * it starts a story of its own. */
+static void test_containment_and_leads_find_excerpts(void **state)
+{
+    (void)state;
+    enum { STORIES = 20 };
+    char *texts[2 * STORIES];
+    char ids[2 * STORIES][16];
+    cd_doc docs[2 * STORIES];
+    for (size_t k = 0; k < STORIES; k++) {
+        texts[2 * k] = story_text(k, 0);
+        texts[2 * k + 1] = story_text(k, 0);
+        char *cut = texts[2 * k + 1];
+        for (int words = 0; *cut; cut++) /* keep the first 200 words */
+            if (*cut == ' ' && ++words == 200)
+                break;
+        *cut = '\0';
+        for (int c = 0; c < 2; c++) {
+            snprintf(ids[2 * k + c], sizeof ids[0], "%s%zu", c ? "x" : "s", k);
+            docs[2 * k + c] = (cd_doc){.id = {ids[2 * k + c], strlen(ids[2 * k + c])},
+                                       .text = {texts[2 * k + c], strlen(texts[2 * k + c])}};
+        }
+    }
+    for (int containment = 0; containment < 2; containment++) {
+        char *dir = make_dir();
+        cd_params p;
+        cd_params_init(&p);
+        if (containment) {
+            p.match = CD_MATCH_CONTAINMENT;
+            p.lead_shingles = 100;
+        }
+        cd_index_options o;
+        cd_index_options_init(&o);
+        o.sync = 0;
+        cd_index *x = NULL;
+        char err[512];
+        assert_int_equal(cd_index_create(dir, &p, &o, &x, err, sizeof err), CD_OK);
+        cd_index_result r[2 * STORIES];
+        add_all(x, docs, 2 * STORIES, r);
+        for (size_t k = 0; k < STORIES; k++) {
+            assert_int_equal(r[2 * k].copy, 0);
+            assert_int_equal(r[2 * k + 1].copy, containment);
+            if (containment) {
+                assert_int_equal(r[2 * k + 1].story_doc, 2 * k);
+                assert_true(r[2 * k + 1].similarity >= 0.8);
+            }
+        }
+        /* The same after a checkpoint, from the mapped file. */
+        assert_int_equal(cd_index_checkpoint(x), CD_OK);
+        cd_index_result q;
+        assert_int_equal(cd_index_query(x, &docs[7], 1, 0, &q), CD_OK);
+        assert_int_equal(q.copy, 1);
+        assert_int_equal(q.story, containment ? 3 : 7); /* with Jaccard: its own */
+        assert_int_equal(q.copies, containment ? 3 : 2);
+        cd_index_free(x);
+        /* exact verification needs the shingle sets: refused */
+        p.verify = CD_VERIFY_EXACT;
+        char *other = make_dir();
+        assert_int_equal(cd_index_create(other, &p, &o, &x, err, sizeof err), CD_ERR_ARG);
+        assert_non_null(strstr(err, "verify exact"));
+        remove_dir(other);
+        remove_dir(dir);
+    }
+    for (size_t i = 0; i < 2 * STORIES; i++)
+        free(texts[i]);
+}
+
 /* ------------------------------------------------------- corruption */
 
 static unsigned char *read_file(const char *path, size_t *len)
@@ -633,7 +705,10 @@ static void test_log_tail_and_corruption(void **state)
 /* ------------------------------------------------- allocation failures */
 
 static long allocations, fail_at;
-static void *failing_malloc(size_t n) { return ++allocations == fail_at ? NULL : malloc(n); }
+static void *failing_malloc(size_t n)
+{
+    return ++allocations == fail_at ? NULL : malloc(n);
+}
 static void *failing_realloc(void *p, size_t n)
 {
     return ++allocations == fail_at ? NULL : realloc(p, n);
@@ -757,6 +832,7 @@ int main(void)
         cmocka_unit_test(test_evict_and_compact),
         cmocka_unit_test(test_parameter_mismatch_and_lock),
         cmocka_unit_test(test_reader_beside_writer),
+        cmocka_unit_test(test_containment_and_leads_find_excerpts),
         cmocka_unit_test(test_corrupt_checkpoint_detected),
         cmocka_unit_test(test_log_tail_and_corruption),
         cmocka_unit_test(test_allocation_failures_on_add),

@@ -24,14 +24,14 @@ static cd_dedup *run(const char *const *texts, size_t n, const cd_params *p)
     cd_dedup *d = NULL;
     assert_int_equal(cd_dedup_create(p, &d), CD_OK);
     cd_doc docs[32];
-    char ids[32][8];
+    char ids[32][24];
     cd_status st[32];
     assert_true(n <= 32);
     for (size_t i = 0; i < n; i++) {
         snprintf(ids[i], sizeof ids[i], "%zu", i);
         docs[i] = (cd_doc){.id = str(ids[i]), .text = str(texts[i])};
-        char date[32];
-        snprintf(date, sizeof date, "2026-01-01T00:%02zu:00Z", i);
+        char date[48];
+        snprintf(date, sizeof date, "2026-01-01T00:%02u:00Z", (unsigned)(i % 60));
         docs[i].date = (cd_str){strdup(date), strlen(date)};
     }
     assert_int_equal(cd_dedup_add(d, docs, n, st), CD_OK);

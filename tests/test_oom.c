@@ -7,7 +7,9 @@
  * "out of memory" and free everything it allocated (counted here; the ASan
  * build's leak checker runs too), or, when the failure is one the engine can
  * do without, give the same results as a run with the C library's
- * allocator. */
+ * allocator. The same sweep covers the index: open (log replay) -> add (and
+ * the checkpoint it triggers) -> query, after which the index on disk must
+ * still open, verify and hold exactly the documents acknowledged. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -393,6 +397,179 @@ static void test_gzip_two_threads(void **state)
     sweep(gz_path, 2, 1);
 }
 
+/* ---------------------------------------------------------------- index */
+
+static char index_template[300], index_work[300];
+
+static void remove_index(const char *dir)
+{
+    static const char *const files[] = {"checkpoint", "log", "lock", "checkpoint.tmp", "log.tmp"};
+    char path[400];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    assert_true(in && out);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+static void index_docs(cd_doc *docs, char ids[][16], size_t n, int first)
+{
+    for (size_t i = 0; i < n; i++) {
+        snprintf(ids[i], sizeof ids[i], "doc-%d", first + (int)i);
+        const char *text = (first + i) % 3 == 0 ? story_a : (first + i) % 3 == 1 ? story_b : story_c;
+        docs[i] = (cd_doc){.id = {ids[i], strlen(ids[i])}, .text = {text, strlen(text)}};
+    }
+    if (n > 2)
+        docs[2].text = (cd_str){"", 0}; /* an empty document */
+}
+
+static void index_options(cd_index_options *o)
+{
+    cd_index_options_init(o);
+    o->writable = 1;
+    o->sync = 0;
+    o->threads = 1;
+    o->checkpoint_docs = 6;
+}
+
+/* The index every run starts from: 8 documents checkpointed, 2 in the log. */
+static void make_index_template(void)
+{
+    snprintf(index_template, sizeof index_template, "%s/index-template", tmpdir);
+    snprintf(index_work, sizeof index_work, "%s/index-work", tmpdir);
+    cd_params p;
+    cd_params_init(&p);
+    p.perm = 32;
+    p.bands = 8;
+    p.rows = 4;
+    p.threshold = 0.6;
+    cd_index_options o;
+    index_options(&o);
+    cd_index *x = NULL;
+    char err[512];
+    assert_int_equal(cd_index_create(index_template, &p, &o, &x, err, sizeof err), CD_OK);
+    cd_doc docs[10];
+    char ids[10][16];
+    index_docs(docs, ids, 10, 0);
+    cd_index_result r[10];
+    size_t added;
+    assert_int_equal(cd_index_add(x, docs, 8, 1767225600, r, &added), CD_OK);
+    assert_int_equal(cd_index_add(x, docs + 8, 2, 1767225600, r, &added), CD_OK);
+    cd_index_free(x);
+}
+
+typedef struct index_outcome {
+    cd_status status;
+    char message[600];
+    size_t added;
+} index_outcome;
+
+/* Opens the work copy, adds 4 documents (the log then reaches the
+ * checkpoint size), queries 2 and reads the stats. */
+static index_outcome index_run(void)
+{
+    index_outcome o = {CD_OK, "", 0};
+    cd_index_options opts;
+    index_options(&opts);
+    cd_index *x = NULL;
+    o.status = cd_index_open(index_work, &opts, &x, o.message, sizeof o.message);
+    if (o.status != CD_OK) {
+        assert_null(x);
+        return o;
+    }
+    cd_doc docs[4];
+    char ids[4][16];
+    index_docs(docs, ids, 4, 10);
+    cd_index_result r[4];
+    o.status = cd_index_add(x, docs, 4, 1767225600, r, &o.added);
+    if (o.status == CD_OK)
+        o.status = cd_index_query(x, docs, 2, 1767225600, r);
+    cd_index_stats stats;
+    if (o.status == CD_OK)
+        o.status = cd_index_get_stats(x, &stats);
+    if (o.status != CD_OK)
+        snprintf(o.message, sizeof o.message, "%s", cd_index_errmsg(x));
+    cd_index_free(x);
+    return o;
+}
+
+/* A fresh copy of the template, run with allocation fail_at failing.
+ * Returns 1 when no allocation failed. */
+static int index_failing(long fail_at, int after)
+{
+    char from[400], to[400];
+    remove_index(index_work);
+    assert_int_equal(mkdir(index_work, 0755), 0);
+    static const char *const files[] = {"checkpoint", "log", "lock"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(from, sizeof from, "%s/%s", index_template, files[i]);
+        snprintf(to, sizeof to, "%s/%s", index_work, files[i]);
+        copy_file(from, to);
+    }
+    alloc_count = alloc_live = alloc_failed = 0;
+    alloc_fail_at = fail_at;
+    alloc_fail_after = after;
+    assert_int_equal(cd_set_allocator(&counting), CD_OK);
+    index_outcome o = index_run();
+    assert_int_equal(cd_set_allocator(NULL), CD_OK);
+    const char *how = after ? " (and every later one)" : "";
+    if (alloc_live != 0)
+        fail_msg("index, allocation %ld failing%s: %ld allocations not freed", fail_at, how,
+                 alloc_live);
+    if (o.status != CD_OK && (alloc_failed == 0 || o.status != CD_ERR_NOMEM ||
+                              strstr(o.message, "out of memory") == NULL))
+        fail_msg("index, allocation %ld failing%s: status %d (%s), message \"%s\"", fail_at, how,
+                 o.status, cd_strerror(o.status), o.message);
+    /* What is on disk opens, verifies and holds what was acknowledged: the
+     * whole batch, or none of it (a failure before it was durable). */
+    cd_index_options opts;
+    index_options(&opts);
+    cd_index *x = NULL;
+    char err[512];
+    cd_status st = cd_index_open(index_work, &opts, &x, err, sizeof err);
+    if (st != CD_OK)
+        fail_msg("index, allocation %ld failing%s: reopen: %s", fail_at, how, err);
+    assert_int_equal(cd_index_verify(x), CD_OK);
+    size_t count = cd_index_doc_count(x);
+    if (o.status == CD_OK || o.added > 0)
+        assert_int_equal(count, 14);
+    else if (count != 10 && count != 14)
+        fail_msg("index, allocation %ld failing%s: %zu documents after a failed add", fail_at,
+                 how, count);
+    cd_index_free(x);
+    return alloc_failed == 0;
+}
+
+static void test_index_open_add_query(void **state)
+{
+    (void)state;
+    make_index_template();
+    for (int after = 0; after <= 1; after++) {
+        long n = 1;
+        while (!index_failing(n, after)) {
+            n++;
+            assert_true(n < 100000);
+        }
+        print_message("index open + add + checkpoint + query, failing allocation %s1..%ld: clean\n",
+                      after ? "(and every later one) " : "", n - 1);
+        assert_true(n > 20);
+    }
+    remove_index(index_work);
+    remove_index(index_template);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_gzip_failures_from_n_on),
         cmocka_unit_test(test_zstd_one_failure),
         cmocka_unit_test(test_gzip_two_threads),
+        cmocka_unit_test(test_index_open_add_query),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -42,6 +42,13 @@ static const char help_text[] =
     "  --threshold T --ngram N --perm K --bands B --rows R --fp-weight W\n"
     "  --fn-weight W --seed S --with-title --max-bucket N --char-ngram N\n"
     "  --html auto|off         (as for dedup)\n"
+    "  --match jaccard|containment   score of a pair (containment: the share of the\n"
+    "                          smaller document found in the larger) (containment)\n"
+    "  --min-containment N     shortest document scored by containment (50)\n"
+    "  --lead-shingles N       also find candidates by the first N shingles (excerpts);\n"
+    "                          0 = off (100)\n"
+    "  --lead-threshold T      Jaccard of those leads aimed at (0.3)\n"
+    "                          Scores are estimated from the signatures (verify estimate).\n"
     "  --boilerplate-model FILE   create: store this chrome model (saved by\n"
     "                          'copydesk boilerplate --save') and remove its lines\n"
     "                          from every document; the index never learns one\n"
@@ -62,11 +69,41 @@ static const char help_text[] =
     "DURATION is a number with s, m, h, d or w (7d). Dates are ISO 8601 or RFC 2822.\n";
 
 enum {
-    OPT_THRESHOLD = 256, OPT_NGRAM, OPT_PERM, OPT_BANDS, OPT_ROWS, OPT_FP_WEIGHT, OPT_FN_WEIGHT,
-    OPT_SEED, OPT_WITH_TITLE, OPT_MAX_BUCKET, OPT_CHAR_NGRAM, OPT_HTML, OPT_ID_FIELD, OPT_TEXT_FIELD, OPT_TITLE_FIELD,
-    OPT_DATE_FIELD, OPT_SOURCE_FIELD, OPT_URL_FIELD, OPT_MAX_DOC_BYTES, OPT_ON_ERROR, OPT_BATCH,
-    OPT_THREADS, OPT_CHECKPOINT_EVERY, OPT_LATENCY, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_QUIET,
-    OPT_JSON, OPT_BEFORE, OPT_WINDOW, OPT_BOILERPLATE_MODEL,
+    OPT_THRESHOLD = 256,
+    OPT_NGRAM,
+    OPT_PERM,
+    OPT_BANDS,
+    OPT_ROWS,
+    OPT_FP_WEIGHT,
+    OPT_FN_WEIGHT,
+    OPT_SEED,
+    OPT_WITH_TITLE,
+    OPT_MAX_BUCKET,
+    OPT_CHAR_NGRAM,
+    OPT_HTML,
+    OPT_MATCH,
+    OPT_MIN_CONTAINMENT,
+    OPT_LEAD_SHINGLES,
+    OPT_LEAD_THRESHOLD,
+    OPT_ID_FIELD,
+    OPT_TEXT_FIELD,
+    OPT_TITLE_FIELD,
+    OPT_DATE_FIELD,
+    OPT_SOURCE_FIELD,
+    OPT_URL_FIELD,
+    OPT_MAX_DOC_BYTES,
+    OPT_ON_ERROR,
+    OPT_BATCH,
+    OPT_THREADS,
+    OPT_CHECKPOINT_EVERY,
+    OPT_LATENCY,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS,
+    OPT_QUIET,
+    OPT_JSON,
+    OPT_BEFORE,
+    OPT_WINDOW,
+    OPT_BOILERPLATE_MODEL,
 };
 
 static const struct option long_options[] = {
@@ -82,6 +119,10 @@ static const struct option long_options[] = {
     {"max-bucket", required_argument, NULL, OPT_MAX_BUCKET},
     {"char-ngram", required_argument, NULL, OPT_CHAR_NGRAM},
     {"html", required_argument, NULL, OPT_HTML},
+    {"match", required_argument, NULL, OPT_MATCH},
+    {"min-containment", required_argument, NULL, OPT_MIN_CONTAINMENT},
+    {"lead-shingles", required_argument, NULL, OPT_LEAD_SHINGLES},
+    {"lead-threshold", required_argument, NULL, OPT_LEAD_THRESHOLD},
     {"id-field", required_argument, NULL, OPT_ID_FIELD},
     {"text-field", required_argument, NULL, OPT_TEXT_FIELD},
     {"title-field", required_argument, NULL, OPT_TITLE_FIELD},
@@ -106,10 +147,18 @@ static const struct option long_options[] = {
 };
 
 /* The similarity options, by bit, in long_options order from OPT_THRESHOLD. */
-#define PARAM_OPTIONS 12
+#define PARAM_OPTIONS 16
 
-typedef enum command { CMD_CREATE, CMD_ADD, CMD_QUERY, CMD_STATS, CMD_EVICT, CMD_COMPACT,
-                       CMD_VERIFY, CMD_DUMP } command;
+typedef enum command {
+    CMD_CREATE,
+    CMD_ADD,
+    CMD_QUERY,
+    CMD_STATS,
+    CMD_EVICT,
+    CMD_COMPACT,
+    CMD_VERIFY,
+    CMD_DUMP
+} command;
 
 typedef struct index_options {
     command cmd;
@@ -161,8 +210,8 @@ static int parse_double(const char *option, const char *text, double *value)
 
 static int parse_command(const char *word, command *out)
 {
-    static const char *names[] = {"create", "add", "query", "stats", "evict", "compact",
-                                  "verify", "dump"};
+    static const char *names[] = {"create", "add",     "query",  "stats",
+                                  "evict",  "compact", "verify", "dump"};
     for (int i = 0; i < 8; i++)
         if (!strcmp(word, names[i])) {
             *out = (command)i;
@@ -176,6 +225,10 @@ static int parse_options(index_options *o, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
     cd_params_init(&o->params);
+    /* As the batch commands (README, "Choosing the defaults"), except that
+     * the index verifies from the signatures: it keeps no shingle sets. */
+    o->params.match = CD_MATCH_CONTAINMENT;
+    o->params.lead_shingles = 100;
     cd_read_options_init(&o->read);
     o->batch = 4096;
     o->checkpoint_every = 65536;
@@ -240,7 +293,9 @@ static int parse_options(index_options *o, int argc, char **argv)
                 return CLI_EXIT_USAGE;
             o->params.seed = u;
             break;
-        case OPT_WITH_TITLE: o->params.with_title = 1; break;
+        case OPT_WITH_TITLE:
+            o->params.with_title = 1;
+            break;
         case OPT_MAX_BUCKET:
             if (parse_unsigned(name, optarg, 0, UINT32_MAX, &u))
                 return CLI_EXIT_USAGE;
@@ -259,12 +314,48 @@ static int parse_options(index_options *o, int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
             break;
-        case OPT_ID_FIELD: o->read.id_field = optarg; break;
-        case OPT_TEXT_FIELD: o->read.text_field = optarg; break;
-        case OPT_TITLE_FIELD: o->read.title_field = optarg; break;
-        case OPT_DATE_FIELD: o->read.date_field = optarg; break;
-        case OPT_SOURCE_FIELD: o->read.source_field = optarg; break;
-        case OPT_URL_FIELD: o->read.url_field = optarg; break;
+        case OPT_MATCH:
+            if (!strcmp(optarg, "jaccard"))
+                o->params.match = CD_MATCH_JACCARD;
+            else if (!strcmp(optarg, "containment"))
+                o->params.match = CD_MATCH_CONTAINMENT;
+            else {
+                cli_error("--match: expected jaccard or containment, got '%s'", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_MIN_CONTAINMENT:
+            if (parse_unsigned(name, optarg, 0, UINT32_MAX, &u))
+                return CLI_EXIT_USAGE;
+            o->params.min_containment_shingles = (unsigned)u;
+            break;
+        case OPT_LEAD_SHINGLES:
+            if (parse_unsigned(name, optarg, 0, 1000000, &u))
+                return CLI_EXIT_USAGE;
+            o->params.lead_shingles = (unsigned)u;
+            break;
+        case OPT_LEAD_THRESHOLD:
+            if (parse_double(name, optarg, &o->params.lead_threshold))
+                return CLI_EXIT_USAGE;
+            break;
+        case OPT_ID_FIELD:
+            o->read.id_field = optarg;
+            break;
+        case OPT_TEXT_FIELD:
+            o->read.text_field = optarg;
+            break;
+        case OPT_TITLE_FIELD:
+            o->read.title_field = optarg;
+            break;
+        case OPT_DATE_FIELD:
+            o->read.date_field = optarg;
+            break;
+        case OPT_SOURCE_FIELD:
+            o->read.source_field = optarg;
+            break;
+        case OPT_URL_FIELD:
+            o->read.url_field = optarg;
+            break;
         case OPT_MAX_DOC_BYTES:
             if (parse_unsigned(name, optarg, 1, (unsigned long long)1 << 40, &u))
                 return CLI_EXIT_USAGE;
@@ -293,15 +384,33 @@ static int parse_options(index_options *o, int argc, char **argv)
                 return CLI_EXIT_USAGE;
             o->checkpoint_every = (size_t)u;
             break;
-        case OPT_LATENCY: o->latency = 1; break;
-        case OPT_PROGRESS: o->progress = 1; break;
-        case OPT_NO_PROGRESS: o->progress = 0; break;
-        case OPT_QUIET: o->quiet = 1; break;
-        case OPT_JSON: o->json = 1; break;
-        case OPT_BEFORE: o->before = optarg; break;
-        case OPT_WINDOW: o->window = optarg; break;
-        case OPT_BOILERPLATE_MODEL: o->model = optarg; break;
-        case 'h': fputs(help_text, stdout); return CLI_EXIT_OK;
+        case OPT_LATENCY:
+            o->latency = 1;
+            break;
+        case OPT_PROGRESS:
+            o->progress = 1;
+            break;
+        case OPT_NO_PROGRESS:
+            o->progress = 0;
+            break;
+        case OPT_QUIET:
+            o->quiet = 1;
+            break;
+        case OPT_JSON:
+            o->json = 1;
+            break;
+        case OPT_BEFORE:
+            o->before = optarg;
+            break;
+        case OPT_WINDOW:
+            o->window = optarg;
+            break;
+        case OPT_BOILERPLATE_MODEL:
+            o->model = optarg;
+            break;
+        case 'h':
+            fputs(help_text, stdout);
+            return CLI_EXIT_OK;
         case ':':
             cli_error("index %s: option '%s' needs a value", o->name, argv[optind - 1]);
             return CLI_EXIT_USAGE;
@@ -362,36 +471,84 @@ static int parse_options(index_options *o, int argc, char **argv)
  * must agree with it. Returns 0, or an exit code with the message printed. */
 static int check_given_params(const index_options *o, const cd_params *p)
 {
-    static const char *names[PARAM_OPTIONS] = {"threshold", "ngram", "perm", "bands",
-                                               "rows", "fp-weight", "fn-weight", "seed",
-                                               "with-title", "max-bucket", "char-ngram",
-                                               "html"};
+    static const char *names[PARAM_OPTIONS] = {
+        "threshold",  "ngram",           "perm",          "bands",
+        "rows",       "fp-weight",       "fn-weight",     "seed",
+        "with-title", "max-bucket",      "char-ngram",    "html",
+        "match",      "min-containment", "lead-shingles", "lead-threshold"};
     const cd_params *g = &o->params;
     int differs[PARAM_OPTIONS] = {
-        g->threshold != p->threshold, g->ngram != p->ngram,
-        g->perm != p->perm,           g->bands != p->bands,
-        g->rows != p->rows,           g->fp_weight != p->fp_weight,
-        g->fn_weight != p->fn_weight, g->seed != p->seed,
-        g->with_title != p->with_title, g->max_bucket != p->max_bucket,
-        g->char_ngram != p->char_ngram, g->extract_html != p->extract_html,
+        g->threshold != p->threshold,
+        g->ngram != p->ngram,
+        g->perm != p->perm,
+        g->bands != p->bands,
+        g->rows != p->rows,
+        g->fp_weight != p->fp_weight,
+        g->fn_weight != p->fn_weight,
+        g->seed != p->seed,
+        g->with_title != p->with_title,
+        g->max_bucket != p->max_bucket,
+        g->char_ngram != p->char_ngram,
+        g->extract_html != p->extract_html,
+        g->match != p->match,
+        g->min_containment_shingles != p->min_containment_shingles,
+        g->lead_shingles != p->lead_shingles,
+        g->lead_threshold != p->lead_threshold,
     };
     char index_value[64];
     for (int i = 0; i < PARAM_OPTIONS; i++) {
         if (!(o->given & (1u << i)) || !differs[i])
             continue;
         switch (i) {
-        case 0: snprintf(index_value, sizeof index_value, "%g", p->threshold); break;
-        case 1: snprintf(index_value, sizeof index_value, "%u", p->ngram); break;
-        case 2: snprintf(index_value, sizeof index_value, "%u", p->perm); break;
-        case 3: snprintf(index_value, sizeof index_value, "%u", p->bands); break;
-        case 4: snprintf(index_value, sizeof index_value, "%u", p->rows); break;
-        case 5: snprintf(index_value, sizeof index_value, "%g", p->fp_weight); break;
-        case 6: snprintf(index_value, sizeof index_value, "%g", p->fn_weight); break;
-        case 7: snprintf(index_value, sizeof index_value, "%" PRIu64, p->seed); break;
-        case 8: snprintf(index_value, sizeof index_value, "%s", p->with_title ? "on" : "off"); break;
-        case 9: snprintf(index_value, sizeof index_value, "%zu", p->max_bucket); break;
-        case 10: snprintf(index_value, sizeof index_value, "%u", p->char_ngram); break;
-        default: snprintf(index_value, sizeof index_value, "%s", p->extract_html ? "auto" : "off"); break;
+        case 0:
+            snprintf(index_value, sizeof index_value, "%g", p->threshold);
+            break;
+        case 1:
+            snprintf(index_value, sizeof index_value, "%u", p->ngram);
+            break;
+        case 2:
+            snprintf(index_value, sizeof index_value, "%u", p->perm);
+            break;
+        case 3:
+            snprintf(index_value, sizeof index_value, "%u", p->bands);
+            break;
+        case 4:
+            snprintf(index_value, sizeof index_value, "%u", p->rows);
+            break;
+        case 5:
+            snprintf(index_value, sizeof index_value, "%g", p->fp_weight);
+            break;
+        case 6:
+            snprintf(index_value, sizeof index_value, "%g", p->fn_weight);
+            break;
+        case 7:
+            snprintf(index_value, sizeof index_value, "%" PRIu64, p->seed);
+            break;
+        case 8:
+            snprintf(index_value, sizeof index_value, "%s", p->with_title ? "on" : "off");
+            break;
+        case 9:
+            snprintf(index_value, sizeof index_value, "%zu", p->max_bucket);
+            break;
+        case 10:
+            snprintf(index_value, sizeof index_value, "%u", p->char_ngram);
+            break;
+        case 11:
+            snprintf(index_value, sizeof index_value, "%s", p->extract_html ? "auto" : "off");
+            break;
+        case 12:
+            snprintf(index_value, sizeof index_value, "%s",
+                     p->match == CD_MATCH_CONTAINMENT ? "containment" : "jaccard");
+            break;
+        case 13:
+            snprintf(index_value, sizeof index_value, "%u", p->min_containment_shingles);
+            break;
+        case 14:
+            snprintf(index_value, sizeof index_value, "%u", p->lead_shingles);
+            break;
+        default:
+            snprintf(index_value, sizeof index_value, "%g", p->lead_threshold);
+            break;
         }
         cli_error("index %s: %s was created with --%s %s; add and query take the parameters "
                   "from the index (drop --%s, or create another index)",
@@ -432,12 +589,23 @@ static int parse_window(const char *text, int64_t *seconds)
         return -1;
     double unit;
     switch (*end) {
-    case 's': unit = 1; break;
-    case 'm': unit = 60; break;
-    case 'h': unit = 3600; break;
-    case 'd': unit = 86400; break;
-    case 'w': unit = 7 * 86400; break;
-    default: return -1;
+    case 's':
+        unit = 1;
+        break;
+    case 'm':
+        unit = 60;
+        break;
+    case 'h':
+        unit = 3600;
+        break;
+    case 'd':
+        unit = 86400;
+        break;
+    case 'w':
+        unit = 7 * 86400;
+        break;
+    default:
+        return -1;
     }
     if (v * unit > 1e15)
         return -1;
@@ -468,7 +636,7 @@ typedef struct run {
     const char **file_names; /* per input, as the reader names it */
     uint32_t file;
     size_t read, rejected, reported, added, copies, queried;
-    double *latencies;
+    double *latencies, *cpu_latencies;
     size_t latency_count, latency_cap;
     double started, last_progress;
 } run;
@@ -477,6 +645,14 @@ static double now_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU time of this thread: latency without the time others' processes took. */
+static double thread_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -513,15 +689,14 @@ static void write_result(const run *r, const cd_doc *doc, const cd_index_result 
     fputs("{\"id\":", stdout);
     cli_write_json_string(stdout, doc->id.ptr, doc->id.len);
     fprintf(stdout, ",\"status\":\"%s\",\"story\":", res->copy ? "copy" : "new");
-    const char *story = res->story_doc != CD_INDEX_NONE
-                            ? cd_index_doc_id(r->index, res->story_doc)
-                            : NULL;
+    const char *story =
+        res->story_doc != CD_INDEX_NONE ? cd_index_doc_id(r->index, res->story_doc) : NULL;
     if (story)
         cli_write_json_string(stdout, story, strlen(story));
     else
         cli_write_json_string(stdout, doc->id.ptr, doc->id.len);
-    fprintf(stdout, ",\"similarity\":%.4f,\"first_seen\":\"%s\",\"copies\":%zu}\n",
-            res->similarity, when, res->copies);
+    fprintf(stdout, ",\"similarity\":%.4f,\"first_seen\":\"%s\",\"copies\":%zu}\n", res->similarity,
+            when, res->copies);
 }
 
 static int compare_double(const void *a, const void *b)
@@ -539,16 +714,15 @@ static int flush_batch(run *r)
         cd_str *fields[FIELDS] = {&r->docs[i].id,   &r->docs[i].text,   &r->docs[i].title,
                                   &r->docs[i].date, &r->docs[i].source, &r->docs[i].url};
         for (int f = 0; f < FIELDS; f++)
-            *fields[f] = (cd_str){r->batch[i].present[f] ? r->buffer + r->batch[i].offset[f]
-                                                         : NULL,
+            *fields[f] = (cd_str){r->batch[i].present[f] ? r->buffer + r->batch[i].offset[f] : NULL,
                                   r->batch[i].length[f]};
     }
     int64_t now = (int64_t)time(NULL);
     int code = -1;
     if (r->o->cmd == CMD_QUERY) {
-        double t0 = now_seconds();
+        double t0 = now_seconds(), c0 = thread_seconds();
         cd_status st = cd_index_query(r->index, r->docs, r->count, now, r->results);
-        double t1 = now_seconds();
+        double t1 = now_seconds(), c1 = thread_seconds();
         if (st != CD_OK) {
             cli_error("%s", cd_index_errmsg(r->index));
             return CLI_EXIT_IO;
@@ -557,13 +731,17 @@ static int flush_batch(run *r)
             if (r->latency_count == r->latency_cap) {
                 size_t cap = r->latency_cap ? r->latency_cap * 2 : 4096;
                 double *p = realloc(r->latencies, cap * sizeof *p);
-                if (!p) {
+                double *q = p ? realloc(r->cpu_latencies, cap * sizeof *q) : NULL;
+                if (!p || !q) {
+                    free(p);
                     cli_error("out of memory");
                     return CLI_EXIT_IO;
                 }
                 r->latencies = p;
+                r->cpu_latencies = q;
                 r->latency_cap = cap;
             }
+            r->cpu_latencies[r->latency_count] = (c1 - c0) / r->count;
             r->latencies[r->latency_count++] = (t1 - t0) / r->count;
         }
         for (size_t i = 0; i < r->count; i++) {
@@ -665,8 +843,8 @@ static int read_input(run *r, const char *path)
                 id.ptr = position;
             }
             pending *e = &r->batch[r->count];
-            cd_str fields[FIELDS] = {id, rec.doc.text, rec.doc.title, rec.doc.date,
-                                     rec.doc.source, rec.doc.url};
+            cd_str fields[FIELDS] = {id,           rec.doc.text,   rec.doc.title,
+                                     rec.doc.date, rec.doc.source, rec.doc.url};
             for (int f = 0; f < FIELDS; f++)
                 if (batch_field(r, e, f, fields[f]) != 0) {
                     cli_error("out of memory");
@@ -757,12 +935,15 @@ static int cmd_add_query(const index_options *o)
         cli_error("time: total %.2fs, %.0f docs/s", total, r.read / (total + 1e-9));
     }
     if (o->latency && r.latency_count) {
-        qsort(r.latencies, r.latency_count, sizeof *r.latencies, compare_double);
         size_t n = r.latency_count;
-        cli_error("time: latency per document (sign + match): p50 %.1f us, p90 %.1f us, "
-                  "p99 %.1f us, max %.1f us over %zu documents",
-                  r.latencies[n / 2] * 1e6, r.latencies[n * 9 / 10] * 1e6,
-                  r.latencies[n * 99 / 100] * 1e6, r.latencies[n - 1] * 1e6, n);
+        for (int k = 0; k < 2; k++) {
+            double *v = k ? r.cpu_latencies : r.latencies;
+            qsort(v, n, sizeof *v, compare_double);
+            cli_error("time: latency per document (sign + match), %s: p50 %.1f us, p90 %.1f us, "
+                      "p99 %.1f us, max %.1f us over %zu documents",
+                      k ? "CPU time" : "wall clock", v[n / 2] * 1e6, v[n * 9 / 10] * 1e6,
+                      v[n * 99 / 100] * 1e6, v[n - 1] * 1e6, n);
+        }
     }
     free(r.batch);
     free(r.docs);
@@ -770,6 +951,7 @@ static int cmd_add_query(const index_options *o)
     free(r.buffer);
     free(r.file_names);
     free(r.latencies);
+    free(r.cpu_latencies);
     cd_index_free(r.index);
     return code < 0 ? CLI_EXIT_OK : code;
 }
@@ -858,9 +1040,11 @@ static int cmd_create(const index_options *o)
     }
     const cd_params *p = cd_index_params(index);
     if (!o->quiet)
-        cli_error("created %s: threshold %g, %u bands x %u rows of %u MinHash values, %u-word "
-                  "shingles, seed %" PRIu64 "%s",
-                  o->path, p->threshold, p->bands, p->rows, p->perm, p->ngram, p->seed,
+        cli_error("created %s: %s threshold %g, %u bands x %u rows of %u MinHash values, "
+                  "%u-word shingles%s, seed %" PRIu64 "%s",
+                  o->path, p->match == CD_MATCH_CONTAINMENT ? "containment" : "Jaccard",
+                  p->threshold, p->bands, p->rows, p->perm, p->ngram,
+                  p->lead_shingles ? ", lead bands" : "", p->seed,
                   p->with_title ? ", with titles" : "");
     cd_index_free(index);
     return CLI_EXIT_OK;
@@ -907,10 +1091,15 @@ static int cmd_stats(const index_options *o)
         printf("\"oldest\":\"%s\",\"newest\":\"%s\",\"parameters\":{\"threshold\":%g,"
                "\"ngram\":%u,\"perm\":%u,\"bands\":%u,\"rows\":%u,\"seed\":%" PRIu64
                ",\"with_title\":%s,\"max_bucket\":%zu,\"char_ngram\":%u,\"html\":%s,"
-               "\"minhash_scheme\":%d,\"normalise_version\":%d,\"boilerplate_model\":%s}}\n",
+               "\"match\":\"%s\",\"min_containment\":%u,\"lead_shingles\":%u,"
+               "\"lead_threshold\":%g,\"minhash_scheme\":%d,\"normalise_version\":%d,"
+               "\"boilerplate_model\":%s}}\n",
                oldest, newest, p->threshold, p->ngram, p->perm, p->bands, p->rows, p->seed,
                p->with_title ? "true" : "false", p->max_bucket, p->char_ngram,
-               p->extract_html ? "true" : "false", (int)p->minhash_scheme, CD_NORMALISE_VERSION,
+               p->extract_html ? "true" : "false",
+               p->match == CD_MATCH_CONTAINMENT ? "containment" : "jaccard",
+               p->min_containment_shingles, p->lead_shingles, p->lead_threshold,
+               (int)p->minhash_scheme, CD_NORMALISE_VERSION,
                cd_index_boilerplate(index) ? "true" : "false");
     } else {
         printf("index         %s\n", o->path);
@@ -930,11 +1119,18 @@ static int cmd_stats(const index_options *o)
         if (s.documents)
             printf(", %.0f bytes per document", (double)bytes / s.documents);
         printf("\ncheckpoints   %" PRIu64 "\n", s.generation);
-        printf("parameters    threshold %g, %u-word shingles (%u characters in Han, Kana, Hangul, "
-               "Thai), %u MinHash values (scheme %d), %u bands x %u rows, seed %" PRIu64
-               ", titles %s, HTML %s, max bucket %zu, normalisation version %d\n",
-               p->threshold, p->ngram, p->char_ngram, p->perm, (int)p->minhash_scheme, p->bands,
-               p->rows, p->seed, p->with_title ? "on" : "off", p->extract_html ? "auto" : "off",
+        printf("parameters    %s >= %g (estimated from the signatures",
+               p->match == CD_MATCH_CONTAINMENT ? "containment" : "Jaccard", p->threshold);
+        if (p->match == CD_MATCH_CONTAINMENT)
+            printf("; Jaccard below %u shingles", p->min_containment_shingles);
+        printf("), %u-word shingles (%u characters in Han, Kana, Hangul, Thai), %u MinHash values "
+               "(scheme %d), %u bands x %u rows",
+               p->ngram, p->char_ngram, p->perm, (int)p->minhash_scheme, p->bands, p->rows);
+        if (p->lead_shingles)
+            printf(", leads of %u shingles aimed at Jaccard %g", p->lead_shingles,
+                   p->lead_threshold);
+        printf(", seed %" PRIu64 ", titles %s, HTML %s, max bucket %zu, normalisation version %d\n",
+               p->seed, p->with_title ? "on" : "off", p->extract_html ? "auto" : "off",
                p->max_bucket, CD_NORMALISE_VERSION);
         const cd_boilerplate *model = cd_index_boilerplate(index);
         if (model) {
@@ -962,8 +1158,7 @@ static int cmd_evict(const index_options *o)
     } else {
         int64_t window;
         if (parse_window(o->window, &window) != 0) {
-            cli_error("--window: expected a number with s, m, h, d or w (7d), got '%s'",
-                      o->window);
+            cli_error("--window: expected a number with s, m, h, d or w (7d), got '%s'", o->window);
             return CLI_EXIT_USAGE;
         }
         before = (int64_t)time(NULL) - window;
@@ -1065,14 +1260,21 @@ int cli_index(int argc, char **argv)
     if (code >= 0)
         return code;
     switch (o.cmd) {
-    case CMD_CREATE: return cmd_create(&o);
+    case CMD_CREATE:
+        return cmd_create(&o);
     case CMD_ADD:
-    case CMD_QUERY: return cmd_add_query(&o);
-    case CMD_STATS: return cmd_stats(&o);
-    case CMD_EVICT: return cmd_evict(&o);
-    case CMD_COMPACT: return cmd_compact(&o);
-    case CMD_VERIFY: return cmd_verify(&o);
-    case CMD_DUMP: return cmd_dump(&o);
+    case CMD_QUERY:
+        return cmd_add_query(&o);
+    case CMD_STATS:
+        return cmd_stats(&o);
+    case CMD_EVICT:
+        return cmd_evict(&o);
+    case CMD_COMPACT:
+        return cmd_compact(&o);
+    case CMD_VERIFY:
+        return cmd_verify(&o);
+    case CMD_DUMP:
+        return cmd_dump(&o);
     }
     return CLI_EXIT_USAGE;
 }

@@ -476,9 +476,10 @@ static void print_parameters(const cd_dedup *engine)
 }
 
 /* Reads a model saved with --boilerplate-save. Returns NULL after a
- * message. */
-static cd_boilerplate *load_model(const char *path)
+ * message, with *code the exit code (bad input for a damaged model). */
+static cd_boilerplate *load_model(const char *path, int *code)
 {
+    *code = CLI_EXIT_IO;
     FILE *f = fopen(path, "rb");
     if (!f) {
         cli_error("%s: cannot open: %s", path, strerror(errno));
@@ -509,8 +510,12 @@ static cd_boilerplate *load_model(const char *path)
     }
     cd_boilerplate *model = NULL;
     char err[512];
-    if (cd_boilerplate_load(bytes, size, &model, err, sizeof err) != CD_OK)
+    cd_status st = cd_boilerplate_load(bytes, size, &model, err, sizeof err);
+    if (st != CD_OK) {
         cli_error("%s: %s", path, err);
+        if (st == CD_ERR_FORMAT)
+            *code = CLI_EXIT_BAD_INPUT;
+    }
     free(bytes);
     return model;
 }
@@ -621,9 +626,10 @@ int cli_run(int argc, char **argv)
     }
     cd_boilerplate *loaded = NULL;
     if (opts.boilerplate_load) {
-        if (!(loaded = load_model(opts.boilerplate_load))) {
+        int load_code;
+        if (!(loaded = load_model(opts.boilerplate_load, &load_code))) {
             free_state(s);
-            return CLI_EXIT_IO;
+            return load_code;
         }
         cd_dedup_set_boilerplate(s->engine, loaded);
     }

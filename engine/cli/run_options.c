@@ -15,7 +15,7 @@ static const char help_text[] =
     "Reads JSONL documents (gzip/zstd detected; '-' or no FILE = stdin) and %s\n"
     "\n"
     "similarity:\n"
-    "  --threshold T        Jaccard similarity for copies, 0 < T <= 1 (0.8)\n"
+    "  --threshold T        score of copies (see --match), 0 < T <= 1 (0.8)\n"
     "  --ngram N            words per shingle (5)\n"
     "  --perm K             MinHash values per document (128)\n"
     "  --bands B --rows R   LSH bands and rows (chosen from the threshold)\n"

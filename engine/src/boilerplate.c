@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <utf8proc.h>
 #include <xxhash.h>
@@ -131,7 +132,8 @@ static int starts_lower(const char *text, const block_line *line)
  * starting with an indented line), not a list of lines that stand alone.
  * Wrapped when, over the line breaks not before an indented line (at least
  * two of them; two lines alone are no evidence), and with the block's
- * longest line at least 30 characters (40 for the second test):
+ * longest line at least 50 characters (40 for the second test; a short
+ * menu or footer fits the first test by accident):
  *   - for 3 of 4 breaks, the next line's first word would not have fitted
  *     on the line before within the longest line (greedy wrapping), or
  *   - for 3 of 5, the next line starts with a lower-case letter or a digit
@@ -165,7 +167,7 @@ static int hard_wrapped(const char *text, const block_line *lines, size_t n)
     }
     if (breaks < 2)
         return 0;
-    return 4 * full >= 3 * breaks || (width >= 40 && 5 * going_on >= 3 * breaks);
+    return (width >= 50 && 4 * full >= 3 * breaks) || (width >= 40 && 5 * going_on >= 3 * breaks);
 }
 
 /* Appends the unit text[start, end) with the key of text[first, last). */
@@ -420,7 +422,8 @@ size_t cd__bp_strip(const cd_boilerplate *m, uint64_t source_hash, const char *t
         *dropped = 0;
         *all_chrome = 1;
         if (kept) {
-            memcpy(kept->lines, lines->lines, lines->count * sizeof *lines->lines);
+            if (lines->count)
+                memcpy(kept->lines, lines->lines, lines->count * sizeof *lines->lines);
             kept->count = lines->count;
         }
         return len;
@@ -869,18 +872,25 @@ cd_status cd__bp_learner_add(cd__bp_learner *l, uint64_t source_hash, cd_str sou
             continue;
         l->occ[l->n_occ++] = e;
         bp_entry *entry = &l->entries[e];
-        bp_key *key = &l->keys[entry->key_index];
         if (entry->docs < NONE32 - 1)
             entry->docs++;
-        if (key->docs < NONE32 - 1)
-            key->docs++;
-        if (key->docs == 2 && key->text_len == 0) { /* recurring: keep its text */
+        /* A line seen again (in this source, or first here after another
+         * source): keep its text for display, once per key. The key's own
+         * document count is summed at the end, so that most lines touch
+         * their entry only. */
+        if (entry->docs == 2 || (entry->docs == 1 && l->keys[entry->key_index].sources >= 2)) {
+            bp_key *key = &l->keys[entry->key_index];
+            if (key->text_len != 0)
+                continue;
             const cd__bp_line *line = &lines[(uint32_t)l->tmp[j]];
-            size_t len = line->len < MAX_TEXT_KEPT ? line->len : MAX_TEXT_KEPT;
-            while (len > 0 && (text[line->start + len - 1] == '\r' || text[line->start + len - 1] == ' '))
-                len--;
+            size_t first = line->start, last = (size_t)line->start + line->len;
+            while (first < last && is_blank(text[first]))
+                first++;
+            while (last > first && is_blank(text[last - 1]))
+                last--;
+            size_t len = last - first < MAX_TEXT_KEPT ? last - first : MAX_TEXT_KEPT;
             size_t off;
-            if (len > 0 && text_put(l, text + line->start, len, &off) == 0) {
+            if (len > 0 && text_put(l, text + first, len, &off) == 0) {
                 key->text_off = off;
                 key->text_len = (uint32_t)len;
             }
@@ -979,19 +989,110 @@ static int cmp_picks(const void *pa, const void *pb)
 
 static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
 
-cd_status cd__bp_learner_finish(cd__bp_learner *l, cd_boilerplate **out)
+enum { MAX_DECIDE_THREADS = 64 };
+
+/* One thread's share of the decisions: candidates first, first+step, ... */
+typedef struct decide_job {
+    const cd__bp_learner *l;
+    const uint32_t *lists;
+    const size_t *list_start;
+    const uint32_t *list_of;
+    const uint64_t *context;
+    const uint8_t *context_len;
+    unsigned first, step;
+    chrome_pick *picks;
+    size_t n_picks;
+    cd_status status;
+} decide_job;
+
+static int add_pick(decide_job *job, size_t *cap, chrome_pick pick)
+{
+    if (cd__grow((void **)&job->picks, cap, job->n_picks + 1, sizeof *job->picks) != 0)
+        return -1;
+    job->picks[job->n_picks++] = pick;
+    return 0;
+}
+
+static void *decide(void *arg)
+{
+    decide_job *job = arg;
+    const cd__bp_learner *l = job->l;
+    size_t longest = 0, cap = 0;
+    for (size_t i = 0; i < l->n_keys; i++)
+        if (l->keys[i].docs > longest && l->keys[i].sources >= l->min_sources)
+            longest = l->keys[i].docs;
+    for (size_t e = 0; e < l->n_entries; e++)
+        if (l->entries[e].docs > longest && job->list_of[e] != NONE32)
+            longest = l->entries[e].docs;
+    size_t slot_count = slots_for(STORY_CONTEXT * longest + 1);
+    uint32_t *parent = cd__malloc((longest + 1) * sizeof *parent);
+    uint32_t *slots = cd__malloc(slot_count * sizeof *slots);
+    uint64_t *slot_keys = cd__malloc(slot_count * sizeof *slot_keys);
+    if (!parent || !slots || !slot_keys)
+        goto nomem;
+    for (size_t e = job->first; e < l->n_entries; e += job->step) {
+        const bp_entry *entry = &l->entries[e];
+        if (entry->docs < l->min_stories || job->list_of[e] == NONE32)
+            continue;
+        size_t li = job->list_of[e];
+        uint64_t stories = count_stories(job->lists + job->list_start[li],
+                                         job->list_start[li + 1] - job->list_start[li],
+                                         job->context, job->context_len, entry->key, parent, slots,
+                                         slot_keys, slot_count);
+        if (stories >= l->min_stories &&
+            add_pick(job, &cap, (chrome_pick){(uint32_t)e, 0, entry->docs, stories}) != 0)
+            goto nomem;
+    }
+    for (size_t k = job->first; k < l->n_keys; k += job->step) {
+        const bp_key *key = &l->keys[k];
+        if (key->sources < l->min_sources || key->docs < l->min_stories)
+            continue;
+        /* the key's entries have contiguous lists */
+        size_t lo = SIZE_MAX, hi = 0;
+        for (uint32_t e = key->head; e != NONE32; e = l->entries[e].next) {
+            size_t li = job->list_of[e];
+            if (job->list_start[li] < lo)
+                lo = job->list_start[li];
+            if (job->list_start[li + 1] > hi)
+                hi = job->list_start[li + 1];
+        }
+        uint64_t stories = count_stories(job->lists + lo, hi - lo, job->context, job->context_len,
+                                         key->key, parent, slots, slot_keys, slot_count);
+        if (stories >= l->min_stories &&
+            add_pick(job, &cap, (chrome_pick){(uint32_t)k, 1, key->docs, stories}) != 0)
+            goto nomem;
+    }
+    goto done;
+nomem:
+    job->status = CD_ERR_NOMEM;
+done:
+    cd__free(parent);
+    cd__free(slots);
+    cd__free(slot_keys);
+    return NULL;
+}
+
+cd_status cd__bp_learner_finish(cd__bp_learner *l, unsigned threads, cd_boilerplate **out)
 {
     *out = NULL;
     cd_status st = CD_ERR_NOMEM;
     size_t n_docs = l->n_docs, n_entries = l->n_entries, n_keys = l->n_keys;
     uint64_t *context = NULL;
     uint8_t *context_len = NULL;
-    uint32_t *list_of = NULL, *parent = NULL, *slots = NULL, *lists = NULL;
-    uint64_t *slot_keys = NULL;
+    uint32_t *list_of = NULL, *lists = NULL;
     size_t *list_start = NULL, *fill = NULL;
     chrome_pick *picks = NULL;
     size_t n_picks = 0;
     cd_boilerplate *m = NULL;
+
+    /* 0. Documents per key, over its sources. */
+    for (size_t k = 0; k < n_keys; k++)
+        l->keys[k].docs = 0;
+    for (size_t e = 0; e < n_entries; e++) {
+        bp_key *key = &l->keys[l->entries[e].key_index];
+        uint64_t sum = (uint64_t)key->docs + l->entries[e].docs;
+        key->docs = sum < NONE32 - 1 ? (uint32_t)sum : NONE32 - 1;
+    }
 
     /* 1. Each document's story context: the smallest keys of its long lines
      *    that occur once in its source. */
@@ -1058,51 +1159,44 @@ cd_status cd__bp_learner_finish(cd__bp_learner *l, cd_boilerplate **out)
                 lists[fill[li]++] = (uint32_t)d;
         }
 
-    /* 3. Decide: enough different stories. */
-    size_t longest = 0;
-    for (size_t i = 0; i < n_keys; i++)
-        if (l->keys[i].docs > longest && l->keys[i].sources >= l->min_sources)
-            longest = l->keys[i].docs;
-    for (size_t e = 0; e < n_entries; e++)
-        if (l->entries[e].docs > longest && list_of[e] != NONE32)
-            longest = l->entries[e].docs;
-    size_t slot_count = slots_for(STORY_CONTEXT * longest + 1);
-    parent = cd__malloc((longest + 1) * sizeof *parent);
-    slots = cd__malloc(slot_count * sizeof *slots);
-    slot_keys = cd__malloc(slot_count * sizeof *slot_keys);
-    picks = cd__malloc((n_entries + n_keys + 1) * sizeof *picks);
-    if (!parent || !slots || !slot_keys || !picks)
-        goto done;
-    for (size_t e = 0; e < n_entries; e++) {
-        const bp_entry *entry = &l->entries[e];
-        if (entry->docs < l->min_stories || list_of[e] == NONE32)
-            continue;
-        size_t li = list_of[e];
-        uint64_t stories = count_stories(lists + list_start[li], list_start[li + 1] - list_start[li],
-                                         context, context_len, entry->key, parent, slots, slot_keys,
-                                         slot_count);
-        if (stories >= l->min_stories)
-            picks[n_picks++] = (chrome_pick){(uint32_t)e, 0, entry->docs, stories};
+    /* 3. Decide: enough different stories (candidates split among threads). */
+    if (threads < 1) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 0 ? (unsigned)cores : 1;
     }
-    for (size_t k = 0; k < n_keys; k++) {
-        const bp_key *key = &l->keys[k];
-        if (key->sources < l->min_sources || key->docs < l->min_stories)
-            continue;
-        /* the key's entries are contiguous lists: from its last-listed entry to its head */
-        size_t lo = SIZE_MAX, hi = 0;
-        for (uint32_t e = key->head; e != NONE32; e = l->entries[e].next) {
-            size_t li = list_of[e];
-            if (list_start[li] < lo)
-                lo = list_start[li];
-            if (list_start[li + 1] > hi)
-                hi = list_start[li + 1];
+    if (threads > MAX_DECIDE_THREADS)
+        threads = MAX_DECIDE_THREADS;
+    decide_job jobs[MAX_DECIDE_THREADS];
+    pthread_t tids[MAX_DECIDE_THREADS];
+    int running[MAX_DECIDE_THREADS] = {0};
+    for (unsigned t = 0; t < threads; t++)
+        jobs[t] = (decide_job){l, lists, list_start, list_of, context, context_len, t, threads,
+                               NULL, 0, CD_OK};
+    for (unsigned t = 1; t < threads; t++)
+        running[t] = pthread_create(&tids[t], NULL, decide, &jobs[t]) == 0;
+    decide(&jobs[0]);
+    size_t total_picks = 0;
+    cd_status decided = CD_OK;
+    for (unsigned t = 0; t < threads; t++) {
+        if (t > 0) {
+            if (running[t])
+                pthread_join(tids[t], NULL);
+            else
+                decide(&jobs[t]);
         }
-        uint64_t stories =
-            count_stories(lists + lo, hi - lo, context, context_len, key->key, parent, slots,
-                          slot_keys, slot_count);
-        if (stories >= l->min_stories)
-            picks[n_picks++] = (chrome_pick){(uint32_t)k, 1, key->docs, stories};
+        if (jobs[t].status != CD_OK)
+            decided = jobs[t].status;
+        total_picks += jobs[t].n_picks;
     }
+    picks = decided == CD_OK ? cd__malloc((total_picks + 1) * sizeof *picks) : NULL;
+    for (unsigned t = 0; t < threads; t++) {
+        if (picks && jobs[t].n_picks)
+            memcpy(picks + n_picks, jobs[t].picks, jobs[t].n_picks * sizeof *picks);
+        n_picks += picks ? jobs[t].n_picks : 0;
+        cd__free(jobs[t].picks);
+    }
+    if (!picks)
+        goto done;
 
     /* 4. The model: sources by name, lines by source then documents. */
     pthread_mutex_lock(&sort_lock);
@@ -1151,7 +1245,8 @@ cd_status cd__bp_learner_finish(cd__bp_learner *l, cd_boilerplate **out)
                 m->source_hash[m->n_sources] = l->sources[s].hash;
                 m->name_off[m->n_sources] = m->strings_len;
                 m->name_len[m->n_sources] = l->sources[s].name_len;
-                memcpy(m->strings + m->strings_len, l->texts + l->sources[s].name_off,
+                if (l->sources[s].name_len)
+                    memcpy(m->strings + m->strings_len, l->texts + l->sources[s].name_off,
                        l->sources[s].name_len);
                 m->strings_len += l->sources[s].name_len;
                 m->n_sources++;
@@ -1161,7 +1256,8 @@ cd_status cd__bp_learner_finish(cd__bp_learner *l, cd_boilerplate **out)
         }
         ml->text_off = m->strings_len;
         ml->text_len = key->text_len;
-        memcpy(m->strings + m->strings_len, l->texts + key->text_off, key->text_len);
+        if (key->text_len)
+            memcpy(m->strings + m->strings_len, l->texts + key->text_off, key->text_len);
         m->strings_len += key->text_len;
     }
     cd__free(source_index);
@@ -1178,9 +1274,6 @@ done:
     cd__free(list_start);
     cd__free(lists);
     cd__free(fill);
-    cd__free(parent);
-    cd__free(slots);
-    cd__free(slot_keys);
     cd__free(picks);
     return st;
 }
@@ -1274,7 +1367,7 @@ cd_status cd_boilerplate_learner_finish(cd_boilerplate_learner *b, cd_boilerplat
         cd__set_error(b->errmsg, "the model was already made");
         return CD_ERR_STATE;
     }
-    cd_status st = cd__bp_learner_finish(b->learner, model);
+    cd_status st = cd__bp_learner_finish(b->learner, b->params.threads, model);
     if (st != CD_OK) {
         cd__set_error(b->errmsg, "out of memory deciding which lines are boilerplate");
         return st;

@@ -95,9 +95,10 @@ void cd__bp_learner_free(cd__bp_learner *l);
 cd_status cd__bp_learner_add(cd__bp_learner *l, uint64_t source_hash, cd_str source_name,
                              const char *text, const cd__bp_line *lines, size_t count);
 
-/* Decides and builds the model; the learner is then empty and may be
- * freed. Errors: CD_ERR_NOMEM. */
-cd_status cd__bp_learner_finish(cd__bp_learner *l, cd_boilerplate **model);
+/* Decides and builds the model on up to threads threads (the decisions
+ * and the model do not depend on it); the learner may then be freed.
+ * Errors: CD_ERR_NOMEM. */
+cd_status cd__bp_learner_finish(cd__bp_learner *l, unsigned threads, cd_boilerplate **model);
 
 /* Bytes of memory the learner holds now. */
 size_t cd__bp_learner_memory(const cd__bp_learner *l);

@@ -54,6 +54,10 @@ struct cd_dedup {
     cd_boilerplate *learned;     /* owned */
     cd__bp_learner *learner;     /* learning: counts until the run */
     size_t bytes_kept;           /* bytes of kept texts now */
+    pthread_t learner_thread;    /* counts the last batch while the caller reads the next */
+    int learner_running;
+    struct learn_batch *learning; /* the batch it counts */
+    cd_status learner_status;    /* the first failure of a learner thread */
 
     /* Results of cd_dedup_run. */
     uint32_t *representative;
@@ -72,6 +76,8 @@ struct cd_dedup {
 static int learning(const cd_dedup *d) { return d->learner != NULL; }
 
 static int keeps_sets(const cd_dedup *d) { return d->params.verify == CD_VERIFY_EXACT; }
+
+static cd_status learner_wait(cd_dedup *d);
 
 static uint64_t id_hash(const char *id, size_t len) { return XXH3_64bits(id, len); }
 
@@ -220,6 +226,7 @@ void cd_dedup_free(cd_dedup *d)
 {
     if (!d)
         return;
+    learner_wait(d);
     if (d->signers)
         for (unsigned t = 0; t < d->thread_count; t++)
             cd_signer_free(d->signers[t]);
@@ -357,7 +364,8 @@ static cd_status keep_document(sign_job *job, const cd_doc *doc, uint32_t number
         memcpy(p, fields[f].ptr, fields[f].len);
         p += fields[f].len;
     }
-    memcpy(kept + kept_lines_offset(len), lines->lines, (size_t)len[4] * sizeof(cd__bp_line));
+    if (len[4]) /* lines->lines may be NULL when there are none */
+        memcpy(kept + kept_lines_offset(len), lines->lines, (size_t)len[4] * sizeof(cd__bp_line));
     d->kept[number] = kept;
     job->bytes_kept += total;
     *out = kept_doc_lines(kept);
@@ -474,33 +482,99 @@ static cd_status run_threads(cd_dedup *d, work_kind kind, const cd_doc *docs,
     return status;
 }
 
-/* Learning: keeps the batch's texts and counts their lines. */
+/* A batch of kept documents for the learner, counted on a thread of its
+ * own while the caller reads the next batch. Batches are counted one after
+ * the other, in order. The batch holds its own pointers to the kept
+ * documents (which never move), not to the engine's arrays (which do). */
+typedef struct learn_batch {
+    cd_dedup *dedup;
+    unsigned char **kept;
+    kept_lines *lines;
+    size_t n;
+} learn_batch;
+
+static void *learn_batch_run(void *arg)
+{
+    learn_batch *b = arg;
+    cd_dedup *d = b->dedup;
+    cd_status st = CD_OK;
+    for (size_t i = 0; i < b->n && st == CD_OK; i++) {
+        cd_doc kept = kept_doc(b->kept[i]);
+        cd_str name;
+        uint64_t source = cd__bp_source_hash(&kept, &name);
+        st = cd__bp_learner_add(d->learner, source, name, kept.text.ptr, b->lines[i].lines,
+                                b->lines[i].count);
+    }
+    if (st != CD_OK && d->learner_status == CD_OK)
+        d->learner_status = st;
+    return NULL;
+}
+
+static void learn_batch_free(learn_batch *b)
+{
+    if (!b)
+        return;
+    cd__free(b->kept);
+    cd__free(b->lines);
+    cd__free(b);
+}
+
+/* Waits for the learner thread; returns the first failure of any. The
+ * wait counts as boilerplate time. */
+static cd_status learner_wait(cd_dedup *d)
+{
+    if (d->learner_running) {
+        double t0 = cd__now();
+        pthread_join(d->learner_thread, NULL);
+        d->stats.seconds_boilerplate += cd__now() - t0;
+        d->learner_running = 0;
+    }
+    learn_batch_free(d->learning);
+    d->learning = NULL;
+    if (d->learner) {
+        size_t memory = d->bytes_kept + cd__bp_learner_memory(d->learner);
+        if (memory > d->stats.bytes_learning)
+            d->stats.bytes_learning = memory;
+    }
+    return d->learner_status;
+}
+
+/* Learning: keeps the batch's texts, then counts their lines on the
+ * learner thread. */
 static cd_status keep_batch(cd_dedup *d, const cd_doc *docs, const uint32_t *numbers, size_t n)
 {
+    learn_batch *b = cd__calloc(1, sizeof *b);
     kept_lines *lines = cd__calloc(n, sizeof *lines);
-    if (!lines)
+    if (!b || !lines) {
+        cd__free(b);
+        cd__free(lines);
         return CD_ERR_NOMEM;
+    }
     for (size_t i = 0; i < n; i++)
         if (numbers[i] != NO_DOC)
             d->kept[numbers[i]] = NULL;
     cd_status st = run_threads(d, WORK_KEEP, docs, numbers, lines, n);
-    double t0 = cd__now();
-    for (size_t i = 0; i < n && st == CD_OK; i++) {
-        uint32_t number = numbers[i];
-        if (number == NO_DOC)
-            continue;
-        cd_doc kept = kept_doc(d->kept[number]);
-        cd_str name;
-        uint64_t source = cd__bp_source_hash(&kept, &name);
-        st = cd__bp_learner_add(d->learner, source, name, kept.text.ptr, lines[i].lines,
-                                lines[i].count);
+    b->kept = cd__malloc((n ? n : 1) * sizeof *b->kept);
+    if (st == CD_OK && !b->kept)
+        st = CD_ERR_NOMEM;
+    if (st != CD_OK) {
+        cd__free(lines);
+        cd__free(b->kept);
+        cd__free(b);
+        return st;
     }
-    d->stats.seconds_boilerplate += cd__now() - t0;
-    cd__free(lines);
-    size_t memory = d->bytes_kept + cd__bp_learner_memory(d->learner);
-    if (memory > d->stats.bytes_learning)
-        d->stats.bytes_learning = memory;
-    return st;
+    *b = (learn_batch){d, b->kept, lines, 0};
+    for (size_t i = 0; i < n; i++)
+        if (numbers[i] != NO_DOC) {
+            b->kept[b->n] = d->kept[numbers[i]];
+            b->lines[b->n++] = lines[i]; /* compacted: lines[i] moves only down */
+        }
+    learner_wait(d); /* the previous batch first: counts go in input order */
+    d->learning = b;
+    d->learner_running = pthread_create(&d->learner_thread, NULL, learn_batch_run, b) == 0;
+    if (!d->learner_running)
+        learn_batch_run(b); /* no thread to be had: count it here */
+    return CD_OK;
 }
 
 /* Undoes the id-set insertions of a failed batch, newest first, so that
@@ -684,11 +758,11 @@ static cd_status verify_candidates(cd_dedup *d, const cd__pair32 *candidates, si
 /* Learning: decides the chrome, then signs every kept document with it. */
 static cd_status learn_and_sign(cd_dedup *d)
 {
+    cd_status st = learner_wait(d);
+    if (st != CD_OK)
+        return st;
     double t0 = cd__now();
-    size_t memory = d->bytes_kept + cd__bp_learner_memory(d->learner);
-    if (memory > d->stats.bytes_learning)
-        d->stats.bytes_learning = memory;
-    cd_status st = cd__bp_learner_finish(d->learner, &d->learned);
+    st = cd__bp_learner_finish(d->learner, d->thread_count, &d->learned);
     cd__bp_learner_free(d->learner);
     d->learner = NULL;
     double t1 = cd__now();

@@ -21,6 +21,7 @@
 
 #include "index.h"
 #include "lsh.h"
+#include "signer.h"
 
 #define MAX_THREADS 256
 
@@ -38,40 +39,50 @@ static char *join_path(const char *dir, const char *name)
     return p;
 }
 
-static uint64_t id_hash(const char *id, size_t len) { return XXH3_64bits(id, len); }
+static uint64_t id_hash(const char *id, size_t len)
+{
+    return XXH3_64bits(id, len);
+}
 
 /* ----------------------------------------------------------- overlay maps */
 
-static size_t mix(uint64_t key) { return (size_t)(key ^ (key >> 29)); }
-
-/* The slot of key in the band map, or the empty slot where it would go. */
-static size_t band_slot_find(const cd__overlay *ov, uint64_t key)
+static size_t mix(uint64_t key)
 {
-    size_t mask = ov->bslot_count - 1, i = mix(key) & mask;
-    while (ov->bslots[i].used && ov->bslots[i].key != key)
-        i = (i + 1) & mask;
-    return i;
+    return (size_t)(key ^ (key >> 29));
 }
 
-static int band_map_reserve(cd__overlay *ov, size_t extra)
+/* The bucket of a band key. */
+static size_t band_bucket(const cd__overlay *ov, uint64_t key)
 {
-    size_t need = (ov->bslot_used + extra) * 2;
-    if (need <= ov->bslot_count)
+    return mix(key) & (ov->bhead_count - 1);
+}
+
+/* Grows the bucket array to at least one bucket per entry (entries are
+ * rechained oldest first, so chains stay newest first). */
+static int band_map_reserve(cd__overlay *ov, size_t entries, unsigned all_bands)
+{
+    if (entries <= ov->bhead_count)
         return 0;
-    size_t count = ov->bslot_count ? ov->bslot_count : 1024;
-    while (count < need)
+    size_t count = ov->bhead_count ? ov->bhead_count : 1024;
+    while (count < entries)
         count *= 2;
-    cd__band_slot *fresh = cd__calloc(count, sizeof *fresh);
-    if (!fresh)
+    uint32_t *heads = cd__malloc(count * sizeof *heads);
+    if (!heads)
         return -1;
-    cd__band_slot *old = ov->bslots;
-    size_t old_count = ov->bslot_count;
-    ov->bslots = fresh;
-    ov->bslot_count = count;
-    for (size_t i = 0; i < old_count; i++)
-        if (old[i].used)
-            ov->bslots[band_slot_find(ov, old[i].key)] = old[i];
-    cd__free(old);
+    memset(heads, 0xff, count * sizeof *heads);
+    cd__free(ov->bheads);
+    ov->bheads = heads;
+    ov->bhead_count = count;
+    for (size_t i = 0; i < ov->count; i++) {
+        if (ov->flags[i] & CD__DOC_EMPTY)
+            continue;
+        for (unsigned j = 0; j < all_bands; j++) {
+            uint32_t e = (uint32_t)(i * all_bands + j);
+            size_t b = band_bucket(ov, ov->ekeys[e]);
+            ov->enext[e] = heads[b];
+            heads[b] = e;
+        }
+    }
     return 0;
 }
 
@@ -159,11 +170,13 @@ static void overlay_free(cd__overlay *ov)
     cd__free(ov->id_len);
     cd__free(ov->story);
     cd__free(ov->flags);
-    cd__free(ov->agree);
+    cd__free(ov->score);
+    cd__free(ov->size);
     cd__free(ov->sigs);
     cd__free(ov->ids);
-    cd__free(ov->bslots);
-    cd__free(ov->bnext);
+    cd__free(ov->bheads);
+    cd__free(ov->ekeys);
+    cd__free(ov->enext);
     cd__free(ov->idslots);
     cd__free(ov->stories);
     cd__free(ov->dirty_keys);
@@ -185,7 +198,7 @@ static int grow_array(void **p, size_t count, size_t elem)
 int cd__index_reserve(cd_index *x, size_t n, size_t id_bytes)
 {
     cd__overlay *ov = &x->ov;
-    unsigned perm = x->params.perm, bands = x->params.bands;
+    unsigned perm = x->params.perm, bands = x->all_bands;
     size_t need = ov->count + n;
     if (x->ck.documents + need >= CD__INDEX_NONE - 1 || need > (CD__INDEX_NONE - 1) / bands)
         return -1;
@@ -199,16 +212,18 @@ int cd__index_reserve(cd_index *x, size_t n, size_t id_bytes)
             grow_array((void **)&ov->id_len, cap, sizeof *ov->id_len) ||
             grow_array((void **)&ov->story, cap, sizeof *ov->story) ||
             grow_array((void **)&ov->flags, cap, sizeof *ov->flags) ||
-            grow_array((void **)&ov->agree, cap, sizeof *ov->agree) ||
+            grow_array((void **)&ov->score, cap, sizeof *ov->score) ||
+            grow_array((void **)&ov->size, cap, sizeof *ov->size) ||
             grow_array((void **)&ov->sigs, cap, (size_t)perm * 4) ||
-            grow_array((void **)&ov->bnext, cap, (size_t)bands * 4))
+            grow_array((void **)&ov->ekeys, cap, (size_t)bands * 8) ||
+            grow_array((void **)&ov->enext, cap, (size_t)bands * 4))
             return -1;
         ov->cap = cap;
     }
     if (cd__grow((void **)&ov->ids, &ov->ids_cap, ov->ids_used + id_bytes + n, 1) != 0 ||
         cd__grow((void **)&ov->stories, &ov->story_cap, ov->story_count + n, sizeof *ov->stories) ||
         cd__grow((void **)&x->undo, &x->undo_cap, x->undo_count + n, sizeof *x->undo) != 0 ||
-        band_map_reserve(ov, n * bands) != 0 || id_map_reserve(ov, n) != 0 ||
+        band_map_reserve(ov, need * bands, bands) != 0 || id_map_reserve(ov, n) != 0 ||
         dirty_reserve(ov, n) != 0)
         return -1;
     return 0;
@@ -216,7 +231,10 @@ int cd__index_reserve(cd_index *x, size_t n, size_t id_bytes)
 
 /* ------------------------------------------------------------ accessors */
 
-size_t cd__index_doc_count(const cd_index *x) { return (size_t)x->ck.documents + x->ov.count; }
+size_t cd__index_doc_count(const cd_index *x)
+{
+    return (size_t)x->ck.documents + x->ov.count;
+}
 
 size_t cd__index_story_count(const cd_index *x)
 {
@@ -271,7 +289,10 @@ static int story_dirty(const cd_index *x, uint32_t s)
     return s >= x->ck.stories || x->ov.dirty_keys[dirty_find(&x->ov, s)] == s;
 }
 
-static int live(const cd_index *x, const cd__story *s) { return s->last_seen >= x->evict_before; }
+static int live(const cd_index *x, const cd__story *s)
+{
+    return s->last_seen >= x->evict_before;
+}
 
 /* The DOCS record of checkpoint document doc. */
 static const unsigned char *ck_doc(cd_index *x, uint32_t doc)
@@ -311,6 +332,20 @@ static const uint32_t *doc_sig(cd_index *x, uint32_t doc)
     return x->sig_scratch;
 }
 
+/* The size (shingles) of doc. */
+static int doc_size(cd_index *x, uint32_t doc, uint32_t *size)
+{
+    if (doc >= x->ck.documents) {
+        *size = x->ov.size[doc - x->ck.documents];
+        return 0;
+    }
+    const unsigned char *r = ck_doc(x, doc);
+    if (!r)
+        return -1;
+    *size = cd__get32(r + 32);
+    return 0;
+}
+
 /* The id of doc (NUL-terminated). */
 static const char *doc_id(cd_index *x, uint32_t doc, uint32_t *len)
 {
@@ -324,7 +359,8 @@ static const char *doc_id(cd_index *x, uint32_t doc, uint32_t *len)
         return NULL;
     uint64_t off = cd__get64(r + 8);
     *len = cd__get32(r + 16);
-    const unsigned char *id = cd__ckpt_bytes(&x->ck, CD__SEC_IDS, off, (uint64_t)*len + 1, x->errmsg);
+    const unsigned char *id =
+        cd__ckpt_bytes(&x->ck, CD__SEC_IDS, off, (uint64_t)*len + 1, x->errmsg);
     if (id && id[*len] != '\0') {
         cd__set_error(x->errmsg, "corrupt checkpoint: id of document %u is not terminated", doc);
         return NULL;
@@ -336,9 +372,17 @@ int cd__index_doc(cd_index *x, uint32_t doc, cd__doc_rec *out)
 {
     if (doc >= x->ck.documents) {
         size_t i = doc - (size_t)x->ck.documents;
-        *out = (cd__doc_rec){x->ov.ids + x->ov.id_off[i], x->ov.id_len[i], x->ov.id_hash[i],
-                             x->ov.time[i], x->ov.flags[i], x->ov.story[i], x->ov.agree[i],
-                             x->ov.sigs + i * x->params.perm};
+        *out =
+            (cd__doc_rec){x->ov.ids + x->ov.id_off[i],
+                          x->ov.id_len[i],
+                          x->ov.id_hash[i],
+                          x->ov.time[i],
+                          x->ov.flags[i],
+                          x->ov.story[i],
+                          x->ov.score[i],
+                          x->ov.size[i],
+                          x->ov.sigs + i * x->params.perm,
+                          x->lead_bands ? x->ov.ekeys + i * x->all_bands + x->params.bands : NULL};
         return 0;
     }
     const unsigned char *r = ck_doc(x, doc);
@@ -347,7 +391,9 @@ int cd__index_doc(cd_index *x, uint32_t doc, cd__doc_rec *out)
     out->time = (int64_t)cd__get64(r);
     out->flags = cd__get32(r + 24);
     out->story = cd__get32(r + 20);
-    out->agree = cd__get32(r + 28);
+    out->score = cd__getf32(r + 28);
+    out->size = cd__get32(r + 32);
+    out->lead_keys = NULL; /* in the band table */
     out->id = doc_id(x, doc, &out->id_len);
     out->sig = doc_sig(x, doc);
     if (!out->id || !out->sig)
@@ -358,23 +404,10 @@ int cd__index_doc(cd_index *x, uint32_t doc, cd__doc_rec *out)
 
 /* --------------------------------------------------------- apply / undo */
 
-static void band_insert(cd__overlay *ov, uint64_t key, uint32_t entry)
-{
-    cd__band_slot *s = &ov->bslots[band_slot_find(ov, key)];
-    if (!s->used) {
-        *s = (cd__band_slot){key, CD__INDEX_NONE, 0, CD__INDEX_NONE, 1};
-        ov->bslot_used++;
-    }
-    ov->bnext[entry] = s->head;
-    s->head = entry;
-    if (s->count++ == 0)
-        s->tail = entry;
-}
-
 int cd__index_apply(cd_index *x, const cd__doc_rec *d, int undo)
 {
     cd__overlay *ov = &x->ov;
-    unsigned perm = x->params.perm, bands = x->params.bands;
+    unsigned perm = x->params.perm, bands = x->params.bands, all = x->all_bands;
     uint32_t i = (uint32_t)ov->count;
     uint32_t doc = (uint32_t)(x->ck.documents + i);
     uint32_t story = d->story;
@@ -403,17 +436,24 @@ int cd__index_apply(cd_index *x, const cd__doc_rec *d, int undo)
     ov->ids_used += d->id_len + 1;
     ov->story[i] = story;
     ov->flags[i] = d->flags;
-    ov->agree[i] = d->agree;
+    ov->score[i] = d->score;
+    ov->size[i] = d->size;
     memcpy(ov->sigs + (size_t)i * perm, d->sig, (size_t)perm * 4);
     size_t mask = ov->idslot_count - 1, s = mix(d->id_hash) & mask;
     while (ov->idslots[s] != CD__INDEX_NONE)
         s = (s + 1) & mask;
     ov->idslots[s] = i;
     if (!(d->flags & CD__DOC_EMPTY)) {
-        uint64_t keys[1024];
+        uint64_t *keys = ov->ekeys + (size_t)i * all;
         cd__lsh_band_keys(d->sig, bands, x->params.rows, x->params.seed, keys);
-        for (unsigned j = 0; j < bands; j++)
-            band_insert(ov, keys[j], i * bands + j);
+        if (x->lead_bands)
+            memcpy(keys + bands, d->lead_keys, (size_t)x->lead_bands * 8);
+        for (unsigned j = 0; j < all; j++) {
+            uint32_t e = i * all + j;
+            size_t b = band_bucket(ov, keys[j]);
+            ov->enext[e] = ov->bheads[b];
+            ov->bheads[b] = e;
+        }
     }
     ov->count++;
     return 0;
@@ -421,23 +461,18 @@ int cd__index_apply(cd_index *x, const cd__doc_rec *d, int undo)
 
 /* Undoes everything applied since the overlay held `count` documents,
  * `stories` new stories, `ids_used` id bytes and `undo_count` undo entries. */
-static void undo_batch(cd_index *x, size_t count, size_t stories, size_t ids_used, size_t undo_count)
+static void undo_batch(cd_index *x, size_t count, size_t stories, size_t ids_used,
+                       size_t undo_count)
 {
     cd__overlay *ov = &x->ov;
-    unsigned bands = x->params.bands;
+    unsigned all = x->all_bands;
     while (ov->count > count) {
         uint32_t i = (uint32_t)--ov->count;
-        if (!(ov->flags[i] & CD__DOC_EMPTY)) {
-            uint64_t keys[1024];
-            cd__lsh_band_keys(ov->sigs + (size_t)i * x->params.perm, bands, x->params.rows,
-                              x->params.seed, keys);
-            for (unsigned j = bands; j-- > 0;) {
-                cd__band_slot *s = &ov->bslots[band_slot_find(ov, keys[j])];
-                s->head = ov->bnext[i * bands + j];
-                if (--s->count == 0)
-                    s->head = s->tail = CD__INDEX_NONE;
+        if (!(ov->flags[i] & CD__DOC_EMPTY)) /* newest first: each entry heads its chain */
+            for (unsigned j = all; j-- > 0;) {
+                uint32_t e = i * all + j;
+                ov->bheads[band_bucket(ov, ov->ekeys[e])] = ov->enext[e];
             }
-        }
         size_t mask = ov->idslot_count - 1, s = mix(ov->id_hash[i]) & mask;
         while (ov->idslots[s] != i)
             s = (s + 1) & mask;
@@ -456,127 +491,234 @@ static void undo_batch(cd_index *x, size_t count, size_t stories, size_t ids_use
 
 /* ------------------------------------------------------------- matching */
 
-typedef struct match {
-    int found;
-    uint32_t story, doc, agree;
-} match;
-
-static int push_candidate(cd_index *x, size_t *n, uint32_t doc)
+/* The first entry of each key's bucket into heads[0..n), prefetching the
+ * buckets and then the entries so that their misses overlap. */
+static void overlay_heads(const cd_index *x, const uint64_t *keys, size_t n, uint32_t *heads)
 {
-    if (cd__grow((void **)&x->cands, &x->cands_cap, *n + 1, sizeof *x->cands) != 0)
-        return -1;
+    const cd__overlay *ov = &x->ov;
+    if (!ov->bhead_count) {
+        for (size_t j = 0; j < n; j++)
+            heads[j] = CD__INDEX_NONE;
+        return;
+    }
+    for (size_t j = 0; j < n; j++)
+        __builtin_prefetch(&ov->bheads[band_bucket(ov, keys[j])]);
+    for (size_t j = 0; j < n; j++) {
+        heads[j] = ov->bheads[band_bucket(ov, keys[j])];
+        if (heads[j] != CD__INDEX_NONE) {
+            __builtin_prefetch(&ov->ekeys[heads[j]]);
+            __builtin_prefetch(&ov->enext[heads[j]]);
+        }
+    }
+}
+
+/* The overlay documents whose band entries have key, newest first, into
+ * x->bucket[0..*found), walking the chain from head. Returns 0 or -1. */
+static int overlay_bucket(cd_index *x, uint64_t key, uint32_t head, size_t *found)
+{
+    *found = 0;
+    unsigned all = x->all_bands;
+    for (uint32_t e = head; e != CD__INDEX_NONE; e = x->ov.enext[e])
+        if (x->ov.ekeys[e] == key) {
+            if (cd__grow((void **)&x->bucket, &x->bucket_cap, *found + 1, sizeof *x->bucket))
+                return -1;
+            x->bucket[(*found)++] = (uint32_t)(x->ck.documents + e / all);
+        }
+    return 0;
+}
+
+/* Adds doc to the distinct candidates x->cands[0..*n). Returns 0 or -1. */
+static int add_candidate(cd_index *x, uint32_t doc, size_t *n)
+{
+    if ((*n + 1) * 2 > x->cset_cap) { /* grow the set and the list */
+        size_t cap = x->cset_cap ? x->cset_cap * 2 : 1024;
+        while ((*n + 1) * 2 > cap)
+            cap *= 2;
+        uint32_t *set = cd__malloc(cap * sizeof *set);
+        if (!set || cd__grow((void **)&x->cands, &x->cands_cap, cap / 2, sizeof *x->cands)) {
+            cd__free(set);
+            return -1;
+        }
+        memset(set, 0xff, cap * sizeof *set);
+        for (size_t c = 0; c < *n; c++) {
+            size_t i = mix(x->cands[c] * 0x9E3779B97F4A7C15ull) & (cap - 1);
+            while (set[i] != CD__INDEX_NONE)
+                i = (i + 1) & (cap - 1);
+            set[i] = x->cands[c];
+        }
+        cd__free(x->cset);
+        x->cset = set;
+        x->cset_cap = cap;
+    }
+    size_t mask = x->cset_cap - 1, i = mix(doc * 0x9E3779B97F4A7C15ull) & mask;
+    for (; x->cset[i] != CD__INDEX_NONE; i = (i + 1) & mask)
+        if (x->cset[i] == doc)
+            return 0;
+    x->cset[i] = doc;
     x->cands[(*n)++] = doc;
     return 0;
 }
 
-static int compare_u32(const void *a, const void *b)
+/* Empties the candidate set (only the slots used). */
+static void clear_candidates(cd_index *x, size_t n)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
+    size_t mask = x->cset_cap - 1;
+    for (size_t c = 0; c < n; c++) {
+        size_t i = mix(x->cands[c] * 0x9E3779B97F4A7C15ull) & mask;
+        while (x->cset[i] != x->cands[c])
+            i = (i + 1) & mask;
+        x->cset[i] = CD__INDEX_NONE;
+    }
 }
 
-/* The first live document of a bucket over max_bucket (the batch engine
- * compares such buckets to their first member only). NONE if none. */
-static cd_status first_live(cd_index *x, uint64_t lo, uint64_t hi, const cd__band_slot *slot,
-                            uint32_t *out)
+static int live_doc(cd_index *x, uint32_t doc, int *is_live)
 {
-    *out = CD__INDEX_NONE;
+    uint32_t story;
+    cd__story rec;
+    if (doc_story(x, doc, &story) != 0 || cd__index_story(x, story, &rec) != 0)
+        return -1;
+    *is_live = live(x, &rec);
+    return 0;
+}
+
+/* A bucket over max_bucket is compared to its first live member only (the
+ * batch engine compares such buckets to their first member): the smallest
+ * live document among the checkpoint entries [lo, hi) and the overlay
+ * documents x->bucket[0..found) (newest first), or NONE. */
+static cd_status first_live(cd_index *x, uint64_t lo, uint64_t hi, size_t found, uint32_t *first)
+{
+    *first = CD__INDEX_NONE;
     for (uint64_t e = lo; e < hi; e++) {
         const unsigned char *p = cd__ckpt_bytes(&x->ck, CD__SEC_BAND_DOCS, e * 4, 4, x->errmsg);
-        uint32_t doc, story;
-        cd__story rec;
-        if (!p || doc_story(x, doc = cd__get32(p), &story) || cd__index_story(x, story, &rec))
+        int is_live;
+        if (!p || live_doc(x, cd__get32(p), &is_live) != 0)
             return CD_ERR_FORMAT;
-        if (live(x, &rec)) {
-            *out = doc;
+        if (is_live) {
+            *first = cd__get32(p);
             return CD_OK;
         }
     }
-    if (slot) { /* newest first: the last live one is the oldest */
-        unsigned bands = x->params.bands;
-        for (uint32_t e = slot->head; e != CD__INDEX_NONE; e = x->ov.bnext[e]) {
-            uint32_t i = e / bands;
-            cd__story rec;
-            if (cd__index_story(x, x->ov.story[i], &rec))
-                return CD_ERR_FORMAT;
-            if (live(x, &rec))
-                *out = (uint32_t)(x->ck.documents + i);
+    for (size_t c = found; c-- > 0;) {
+        int is_live;
+        if (live_doc(x, x->bucket[c], &is_live) != 0)
+            return CD_ERR_FORMAT;
+        if (is_live) {
+            *first = x->bucket[c];
+            return CD_OK;
         }
     }
     return CD_OK;
 }
 
-/* The best live match of sig at or above the threshold: highest agreement,
- * ties to the earliest story. */
-static cd_status best_match(cd_index *x, const uint32_t *sig, match *m)
+/* The score of a pair from its signatures and sizes, as the batch engine
+ * estimates it: Jaccard, or with match containment the share of the
+ * smaller document found in the larger. */
+static double pair_score(const cd_index *x, uint32_t agree, uint32_t na, uint32_t nb)
 {
-    unsigned perm = x->params.perm, bands = x->params.bands;
-    uint64_t keys[1024];
-    cd__lsh_band_keys(sig, bands, x->params.rows, x->params.seed, keys);
-    *m = (match){0, CD__INDEX_NONE, CD__INDEX_NONE, 0};
-    size_t n = 0;
-    size_t max_bucket = x->params.max_bucket;
-    for (unsigned j = 0; j < bands; j++) {
-        uint64_t lo = 0, hi = 0;
-        if (x->ck.band_entries &&
-            cd__ckpt_find(&x->ck, CD__SEC_BAND_KEYS, keys[j], &lo, &hi, x->errmsg) != CD_OK)
-            return CD_ERR_FORMAT;
-        const cd__band_slot *slot = NULL;
-        if (x->ov.bslot_count) {
-            slot = &x->ov.bslots[band_slot_find(&x->ov, keys[j])];
-            if (!slot->used || slot->count == 0)
-                slot = NULL;
+    double j = (double)agree / x->params.perm;
+    double small = na < nb ? na : nb;
+    if (x->params.match != CD_MATCH_CONTAINMENT || small < x->params.min_containment_shingles ||
+        small <= 0)
+        return j;
+    double c = j * ((double)na + nb) / (1.0 + j) / small;
+    return c > 1.0 ? 1.0 : c;
+}
+
+typedef struct match {
+    int found;
+    uint32_t story, doc;
+    double score;
+} match;
+
+/* The best live match at or above the threshold of a document with
+ * signature sig, size and the band keys keys[all_bands]: highest score,
+ * ties to the earliest story. */
+static cd_status best_match(cd_index *x, const uint32_t *sig, uint32_t size, const uint64_t *keys,
+                            match *m)
+{
+    unsigned perm = x->params.perm, all = x->all_bands;
+    *m = (match){0, CD__INDEX_NONE, CD__INDEX_NONE, 0.0};
+    size_t n = 0, max_bucket = x->params.max_bucket;
+    uint64_t *lo = x->band_lo, *hi = x->band_hi;
+    memset(lo, 0, all * sizeof *lo);
+    memset(hi, 0, all * sizeof *hi);
+    if (x->ck.band_entries &&
+        cd__ckpt_find_many(&x->ck, CD__SEC_BAND_KEYS, keys, all, lo, hi, x->errmsg) != CD_OK)
+        return CD_ERR_FORMAT;
+    const unsigned char *band_docs =
+        x->ck.map ? x->ck.map + x->ck.sec[CD__SEC_BAND_DOCS].offset : NULL;
+    for (unsigned j = 0; j < all; j++)
+        if (hi[j] > lo[j])
+            __builtin_prefetch(band_docs + lo[j] * 4);
+    uint32_t *heads = x->band_heads;
+    overlay_heads(x, keys, all, heads);
+    cd_status st = CD_OK;
+    for (unsigned j = 0; j < all && st == CD_OK; j++) {
+        size_t found;
+        if (overlay_bucket(x, keys[j], heads[j], &found) != 0) {
+            st = CD_ERR_NOMEM;
+            break;
         }
-        uint64_t size = (hi - lo) + (slot ? slot->count : 0);
-        if (max_bucket && size > max_bucket) {
-            uint32_t doc;
-            if (first_live(x, lo, hi, slot, &doc) != CD_OK)
-                return CD_ERR_FORMAT;
-            if (doc != CD__INDEX_NONE && push_candidate(x, &n, doc))
-                return CD_ERR_NOMEM;
+        if (max_bucket && (hi[j] - lo[j]) + found > max_bucket) {
+            uint32_t first;
+            if ((st = first_live(x, lo[j], hi[j], found, &first)) == CD_OK &&
+                first != CD__INDEX_NONE && add_candidate(x, first, &n) != 0)
+                st = CD_ERR_NOMEM;
             continue;
         }
-        if (hi > lo) {
-            const unsigned char *p =
-                cd__ckpt_bytes(&x->ck, CD__SEC_BAND_DOCS, lo * 4, (hi - lo) * 4, x->errmsg);
+        for (size_t c = 0; c < found && st == CD_OK; c++)
+            if (add_candidate(x, x->bucket[c], &n) != 0)
+                st = CD_ERR_NOMEM;
+        if (hi[j] > lo[j] && st == CD_OK) {
+            const unsigned char *p = cd__ckpt_bytes(&x->ck, CD__SEC_BAND_DOCS, lo[j] * 4,
+                                                    (hi[j] - lo[j]) * 4, x->errmsg);
             if (!p)
-                return CD_ERR_FORMAT;
-            for (uint64_t e = 0; e < hi - lo; e++)
-                if (push_candidate(x, &n, cd__get32(p + e * 4)))
-                    return CD_ERR_NOMEM;
+                st = CD_ERR_FORMAT;
+            for (uint64_t e = 0; p && e < hi[j] - lo[j] && st == CD_OK; e++)
+                if (add_candidate(x, cd__get32(p + e * 4), &n) != 0)
+                    st = CD_ERR_NOMEM;
         }
-        if (slot)
-            for (uint32_t e = slot->head; e != CD__INDEX_NONE; e = x->ov.bnext[e])
-                if (push_candidate(x, &n, (uint32_t)(x->ck.documents + e / bands)))
-                    return CD_ERR_NOMEM;
     }
-    if (n > 1)
-        qsort(x->cands, n, sizeof *x->cands, compare_u32);
+    if (n)
+        clear_candidates(x, n);
+    if (st != CD_OK)
+        return st;
+    /* Prefetch what verification reads of each candidate: its record and
+     * the start of its signature. */
+    if (x->ck.map) {
+        const unsigned char *recs = x->ck.map + x->ck.sec[CD__SEC_DOCS].offset;
+        const unsigned char *sigs = x->ck.map + x->ck.sec[CD__SEC_SIGNATURES].offset;
+        for (size_t c = 0; c < n; c++)
+            if (x->cands[c] < x->ck.documents) {
+                __builtin_prefetch(recs + (size_t)x->cands[c] * CD__DOC_RECORD);
+                __builtin_prefetch(sigs + (size_t)x->cands[c] * perm * 4);
+            }
+    }
     double threshold = x->params.threshold;
     for (size_t c = 0; c < n; c++) {
         uint32_t doc = x->cands[c];
-        if (c > 0 && doc == x->cands[c - 1])
-            continue;
         uint32_t story;
         cd__story rec;
-        if (doc >= cd__index_doc_count(x) || doc_story(x, doc, &story) ||
-            cd__index_story(x, story, &rec)) {
-            if (doc >= cd__index_doc_count(x))
-                cd__set_error(x->errmsg, "corrupt checkpoint: band table names document %u", doc);
+        if (doc >= cd__index_doc_count(x)) {
+            cd__set_error(x->errmsg, "corrupt checkpoint: band table names document %u", doc);
             return CD_ERR_FORMAT;
         }
+        if (doc_story(x, doc, &story) || cd__index_story(x, story, &rec))
+            return CD_ERR_FORMAT;
         if (!live(x, &rec))
             continue;
         const uint32_t *other = doc_sig(x, doc);
-        if (!other)
+        uint32_t other_size;
+        if (!other || doc_size(x, doc, &other_size) != 0)
             return CD_ERR_FORMAT;
         uint32_t agree = 0;
         for (unsigned i = 0; i < perm; i++)
             agree += sig[i] == other[i];
-        if ((double)agree / perm + 1e-9 < threshold)
+        double score = pair_score(x, agree, size, other_size);
+        if (score + 1e-9 < threshold)
             continue;
-        if (!m->found || agree > m->agree || (agree == m->agree && story < m->story))
-            *m = (match){1, story, doc, agree};
+        if (!m->found || score > m->score || (score == m->score && story < m->story))
+            *m = (match){1, story, doc, score};
     }
     return CD_OK;
 }
@@ -632,9 +774,9 @@ static cd_status find_live_id(cd_index *x, const char *id, size_t len, uint64_t 
 typedef struct sign_job {
     cd_signer *signer;
     const cd_doc *docs;
-    uint32_t *sigs;
+    uint32_t *sigs, *leads, *sizes;
     uint8_t *empty;
-    unsigned perm;
+    unsigned perm, lead_shingles;
     size_t n, first, step;
     cd_status status;
 } sign_job;
@@ -643,22 +785,30 @@ static void *sign_range(void *arg)
 {
     sign_job *job = arg;
     for (size_t i = job->first; i < job->n; i += job->step) {
-        cd_sign_stats stats;
-        cd_status st = cd_signer_sign(job->signer, &job->docs[i], job->sigs + i * job->perm, &stats);
+        cd__signed out = {0};
+        out.sig = job->sigs + i * job->perm;
+        out.lead = job->leads ? job->leads + i * job->perm : NULL;
+        out.lead_shingles = job->lead_shingles;
+        cd_status st = cd__signer_run(job->signer, &job->docs[i], 1, &out);
         if (st != CD_OK) {
             job->status = st;
             return NULL;
         }
-        job->empty[i] = stats.shingles == 0;
+        job->sizes[i] = out.shingles > UINT32_MAX ? UINT32_MAX : (uint32_t)out.shingles;
+        job->empty[i] = out.shingles == 0;
     }
     return NULL;
 }
 
-/* Signs docs[0..n) into x->sigs / x->empty on up to thread_count threads. */
+/* Signs docs[0..n) into x->sigs, x->leads, x->sizes and x->empty on up to
+ * thread_count threads, exactly as the batch engine signs them. */
 static cd_status sign_docs(cd_index *x, const cd_doc *docs, size_t n)
 {
     unsigned perm = x->params.perm;
     if (cd__grow((void **)&x->sigs, &x->sigs_cap, n * perm, sizeof *x->sigs) != 0 ||
+        (x->lead_bands &&
+         cd__grow((void **)&x->leads, &x->leads_cap, n * perm, sizeof *x->leads) != 0) ||
+        cd__grow((void **)&x->sizes, &x->sizes_cap, n, sizeof *x->sizes) != 0 ||
         cd__grow((void **)&x->empty, &x->empty_cap, n, 1) != 0)
         return CD_ERR_NOMEM;
     if (!x->signers) {
@@ -681,7 +831,18 @@ static cd_status sign_docs(cd_index *x, const cd_doc *docs, size_t n)
     pthread_t tids[MAX_THREADS];
     int running[MAX_THREADS] = {0};
     for (unsigned t = 0; t < threads; t++)
-        jobs[t] = (sign_job){x->signers[t], docs, x->sigs, x->empty, perm, n, t, threads, CD_OK};
+        jobs[t] = (sign_job){x->signers[t],
+                             docs,
+                             x->sigs,
+                             x->lead_bands ? x->leads : NULL,
+                             x->sizes,
+                             x->empty,
+                             perm,
+                             x->params.lead_shingles,
+                             n,
+                             t,
+                             threads,
+                             CD_OK};
     for (unsigned t = 1; t < threads; t++)
         running[t] = pthread_create(&tids[t], NULL, sign_range, &jobs[t]) == 0;
     sign_range(&jobs[0]);
@@ -696,6 +857,16 @@ static cd_status sign_docs(cd_index *x, const cd_doc *docs, size_t n)
         if (jobs[t].status != CD_OK)
             status = jobs[t].status;
     return status;
+}
+
+/* The band keys of batch document i: its signature's, then its lead's. */
+static void batch_keys(const cd_index *x, size_t i, uint64_t *keys)
+{
+    unsigned perm = x->params.perm, bands = x->params.bands;
+    cd__lsh_band_keys(x->sigs + i * perm, bands, x->params.rows, x->params.seed, keys);
+    if (x->lead_bands)
+        cd__lsh_band_keys(x->leads + i * perm, x->lead_bands, x->lead_rows,
+                          x->params.seed ^ CD__LEAD_SEED_XOR, keys + bands);
 }
 
 static void doc_time(const cd_doc *doc, int64_t ingest_time, int64_t *time, uint32_t *flags)
@@ -729,8 +900,8 @@ static cd_index *handle_new(const char *path, const cd_index_options *o)
         return NULL;
     x->lock_fd = x->log_fd = x->ck.fd = -1;
     x->writable = o->writable;
-    x->thread_count = o->threads ? (o->threads > MAX_THREADS ? MAX_THREADS : o->threads)
-                                 : online_cores();
+    x->thread_count =
+        o->threads ? (o->threads > MAX_THREADS ? MAX_THREADS : o->threads) : online_cores();
     x->checkpoint_docs = o->checkpoint_docs;
     x->sync = o->sync;
     x->evict_before = INT64_MIN;
@@ -782,8 +953,16 @@ void cd_index_free(cd_index *x)
         close(x->lock_fd); /* releases the flock */
     cd__free(x->signers);
     cd__free(x->sigs);
+    cd__free(x->leads);
+    cd__free(x->sizes);
     cd__free(x->empty);
     cd__free(x->cands);
+    cd__free(x->cset);
+    cd__free(x->bucket);
+    cd__free(x->band_keys);
+    cd__free(x->band_lo);
+    cd__free(x->band_hi);
+    cd__free(x->band_heads);
     cd__free(x->undo);
     cd__free(x->logbuf);
     cd__free(x->dir);
@@ -829,8 +1008,10 @@ static cd_status load_model(cd_index *x)
     if (!bytes)
         return CD_ERR_FORMAT;
     if (XXH3_64bits(bytes, (size_t)len) != x->ck.model) {
-        cd__set_error(x->errmsg, "%s: corrupt checkpoint: the boilerplate model does not match "
-                      "its hash in the parameter record", x->ckpt_path);
+        cd__set_error(x->errmsg,
+                      "%s: corrupt checkpoint: the boilerplate model does not match "
+                      "its hash in the parameter record",
+                      x->ckpt_path);
         return CD_ERR_FORMAT;
     }
     char msg[CD_ERRMSG_SIZE];
@@ -847,16 +1028,41 @@ static cd_status load_model(cd_index *x)
     return st;
 }
 
-/* The index verifies candidates by the signature estimate of Jaccard, the
- * only score it can compute from what it stores. */
+/* The index scores pairs from what it stores: signatures and sizes. */
 static int unsupported(const cd_params *p, char *msg)
 {
-    if (p->match != CD_MATCH_JACCARD || p->verify != CD_VERIFY_ESTIMATE || p->lead_shingles) {
-        cd__set_error(msg, "the index scores pairs by the signature estimate of Jaccard only: "
-                      "match jaccard, verify estimate and lead_shingles 0");
+    if (p->verify != CD_VERIFY_ESTIMATE) {
+        cd__set_error(msg, "the index estimates scores from the signatures (verify estimate): "
+                           "it does not keep the shingle sets that verify exact needs");
         return -1;
     }
     return 0;
+}
+
+/* The lead bands, chosen as the batch engine chooses them. */
+static int choose_lead_bands(cd_index *x)
+{
+    x->lead_bands = x->lead_rows = 0;
+    if (x->params.lead_shingles &&
+        cd_lsh_choose(x->params.lead_threshold, x->params.perm, x->params.fp_weight,
+                      x->params.fn_weight, &x->lead_bands, &x->lead_rows) != CD_OK)
+        return -1;
+    x->all_bands = x->params.bands + x->lead_bands;
+    if (x->all_bands > 2048)
+        return -1;
+    return 0;
+}
+
+/* Scratch for the band keys of one document (sized once per handle). */
+static int band_scratch(cd_index *x)
+{
+    if (x->band_keys)
+        return 0;
+    x->band_keys = cd__malloc(x->all_bands * sizeof *x->band_keys);
+    x->band_lo = cd__malloc(x->all_bands * sizeof *x->band_lo);
+    x->band_hi = cd__malloc(x->all_bands * sizeof *x->band_hi);
+    x->band_heads = cd__malloc(x->all_bands * sizeof *x->band_heads);
+    return x->band_keys && x->band_lo && x->band_hi && x->band_heads ? 0 : -1;
 }
 
 /* Opens the checkpoint, checks it against this build and the expected
@@ -876,6 +1082,17 @@ static cd_status load_state(cd_index *x, const cd_index_options *o)
     x->params = x->ck.params;
     x->params.threads = x->thread_count;
     x->created = x->ck.created;
+    if (choose_lead_bands(x) != 0 || x->lead_bands != x->ck.lead_bands ||
+        x->lead_rows != x->ck.lead_rows ||
+        (x->ck.band_entries && x->ck.band_entries % x->all_bands != 0)) {
+        cd__set_error(x->errmsg, "%s: corrupt checkpoint: lead bands disagree with the parameters",
+                      x->ckpt_path);
+        return CD_ERR_FORMAT;
+    }
+    if (band_scratch(x) != 0) {
+        cd__set_error(x->errmsg, "%s: out of memory", x->dir);
+        return CD_ERR_NOMEM;
+    }
     if (x->ck.normalise_version != CD_NORMALISE_VERSION) {
         cd__set_error(x->errmsg,
                       "%s: built with normalisation version %u; this copydesk normalises with "
@@ -1012,6 +1229,12 @@ cd_status cd_index_create(const char *path, const cd_params *params,
         st = CD_ERR_ARG;
         goto fail;
     }
+    if (choose_lead_bands(x) != 0) {
+        cd__set_error(x->errmsg, "%s: cannot choose LSH bands for lead_threshold %g", x->dir,
+                      x->params.lead_threshold);
+        st = CD_ERR_ARG;
+        goto fail;
+    }
     if (o.boilerplate) {
         x->model_len = cd_boilerplate_save_size(o.boilerplate);
         x->model_bytes = cd__malloc(x->model_len ? x->model_len : 1);
@@ -1058,13 +1281,25 @@ fail:
     return st;
 }
 
-const cd_params *cd_index_params(const cd_index *x) { return &x->params; }
+const cd_params *cd_index_params(const cd_index *x)
+{
+    return &x->params;
+}
 
-const cd_boilerplate *cd_index_boilerplate(const cd_index *x) { return x ? x->model : NULL; }
+const cd_boilerplate *cd_index_boilerplate(const cd_index *x)
+{
+    return x ? x->model : NULL;
+}
 
-const char *cd_index_errmsg(const cd_index *x) { return x ? x->errmsg : "no index"; }
+const char *cd_index_errmsg(const cd_index *x)
+{
+    return x ? x->errmsg : "no index";
+}
 
-const char *cd_index_warning(const cd_index *x) { return x ? x->warning : ""; }
+const char *cd_index_warning(const cd_index *x)
+{
+    return x ? x->warning : "";
+}
 
 static cd_status check_writable(cd_index *x)
 {
@@ -1122,15 +1357,13 @@ cd_status cd_index_verify(cd_index *x)
 
 /* ---------------------------------------------------------- add / query */
 
-static void fill_result(cd_index_result *r, const cd_index *x, const match *m, const cd__story *rec,
-                        size_t doc)
+static void fill_result(cd_index_result *r, const match *m, const cd__story *rec, size_t doc)
 {
-    unsigned perm = x->params.perm;
     r->doc = doc;
     r->copy = m->found;
     r->story = m->story;
     r->story_doc = rec->rep;
-    r->similarity = m->found ? (double)m->agree / perm : 1.0;
+    r->similarity = m->found ? m->score : 1.0;
     r->first_seen = rec->first_seen;
     r->copies = rec->count;
 }
@@ -1154,7 +1387,8 @@ cd_status cd_index_add(cd_index *x, const cd_doc *docs, size_t n, int64_t ingest
     cd_status stop = CD_OK;
     for (; m < n; m++) {
         const cd_str *id = &docs[m].id;
-        if (!id->ptr || id->len == 0 || id->len > UINT32_MAX / 2 || memchr(id->ptr, '\0', id->len)) {
+        if (!id->ptr || id->len == 0 || id->len > UINT32_MAX / 2 ||
+            memchr(id->ptr, '\0', id->len)) {
             cd__set_error(x->errmsg, "document %zu of the batch has no usable id", m);
             stop = CD_ERR_INPUT;
             break;
@@ -1166,11 +1400,14 @@ cd_status cd_index_add(cd_index *x, const cd_doc *docs, size_t n, int64_t ingest
     unsigned perm = x->params.perm;
     size_t log_bytes = 32;
     for (size_t i = 0; i < m; i++)
-        log_bytes += 16 + 24 + (size_t)perm * 4 + ((docs[i].id.len + 7) & ~(size_t)7);
+        log_bytes += 16 + 32 + (size_t)perm * 4 + (size_t)x->lead_bands * 8 +
+                     ((docs[i].id.len + 7) & ~(size_t)7);
     if (cd__index_reserve(x, m, id_bytes) != 0 ||
         cd__grow((void **)&x->logbuf, &x->logbuf_cap, log_bytes, 1) != 0) {
-        cd__set_error(x->errmsg, "%s: out of memory adding %zu documents (or too many since the "
-                      "last checkpoint)", x->dir, m);
+        cd__set_error(x->errmsg,
+                      "%s: out of memory adding %zu documents (or too many since the "
+                      "last checkpoint)",
+                      x->dir, m);
         return CD_ERR_NOMEM;
     }
     if ((st = sign_docs(x, docs, m)) != CD_OK) {
@@ -1194,17 +1431,27 @@ cd_status cd_index_add(cd_index *x, const cd_doc *docs, size_t n, int64_t ingest
             stop = CD_ERR_DUPLICATE_ID;
             break;
         }
-        const uint32_t *sig = x->sigs + i * perm;
-        cd__doc_rec d = {doc->id.ptr, (uint32_t)doc->id.len, hash, 0, 0, CD__INDEX_NONE, perm, sig};
+        uint64_t *keys = x->band_keys;
+        batch_keys(x, i, keys);
+        cd__doc_rec d = {doc->id.ptr,
+                         (uint32_t)doc->id.len,
+                         hash,
+                         0,
+                         0,
+                         CD__INDEX_NONE,
+                         1.0f,
+                         x->sizes[i],
+                         x->sigs + i * perm,
+                         x->lead_bands ? keys + x->params.bands : NULL};
         doc_time(doc, ingest_time, &d.time, &d.flags);
-        match mt = {0, CD__INDEX_NONE, CD__INDEX_NONE, 0};
+        match mt = {0, CD__INDEX_NONE, CD__INDEX_NONE, 0.0};
         if (x->empty[i])
             d.flags |= CD__DOC_EMPTY;
-        else if ((st = best_match(x, sig, &mt)) != CD_OK)
+        else if ((st = best_match(x, d.sig, d.size, keys, &mt)) != CD_OK)
             goto undo;
         if (mt.found) {
             d.story = mt.story;
-            d.agree = mt.agree;
+            d.score = (float)mt.score;
         }
         if (cd__index_apply(x, &d, 1) != 0) {
             st = CD_ERR_FORMAT;
@@ -1217,7 +1464,7 @@ cd_status cd_index_add(cd_index *x, const cd_doc *docs, size_t n, int64_t ingest
         cd__story rec;
         cd__index_story(x, story, &rec);
         mt.story = story;
-        fill_result(&results[i], x, &mt, &rec, cd__index_doc_count(x) - 1);
+        fill_result(&results[i], &mt, &rec, cd__index_doc_count(x) - 1);
         results[i].empty = x->empty[i];
     }
     if (i == 0)
@@ -1266,8 +1513,12 @@ cd_status cd_index_query(cd_index *x, const cd_doc *docs, size_t n, int64_t inge
         int64_t time;
         uint32_t flags = 0;
         doc_time(&docs[i], ingest_time, &time, &flags);
-        match mt = {0, CD__INDEX_NONE, CD__INDEX_NONE, 0};
-        if (!x->empty[i] && (st = best_match(x, x->sigs + i * perm, &mt)) != CD_OK) {
+        match mt = {0, CD__INDEX_NONE, CD__INDEX_NONE, 0.0};
+        uint64_t *keys = x->band_keys;
+        if (!x->empty[i])
+            batch_keys(x, i, keys);
+        if (!x->empty[i] &&
+            (st = best_match(x, x->sigs + i * perm, x->sizes[i], keys, &mt)) != CD_OK) {
             if (st == CD_ERR_NOMEM)
                 cd__set_error(x->errmsg, "%s: out of memory matching documents", x->dir);
             return st;
@@ -1278,7 +1529,7 @@ cd_status cd_index_query(cd_index *x, const cd_doc *docs, size_t n, int64_t inge
         rec.count++;
         if (time < rec.first_seen)
             rec.first_seen = time;
-        fill_result(&results[i], x, &mt, &rec, CD_INDEX_NONE);
+        fill_result(&results[i], &mt, &rec, CD_INDEX_NONE);
         if (!mt.found)
             results[i].story = CD_INDEX_NONE;
         results[i].empty = x->empty[i];
@@ -1294,7 +1545,10 @@ const char *cd_index_doc_id(cd_index *x, size_t doc)
     return doc_id(x, (uint32_t)doc, &len);
 }
 
-size_t cd_index_doc_count(const cd_index *x) { return x ? cd__index_doc_count(x) : 0; }
+size_t cd_index_doc_count(const cd_index *x)
+{
+    return x ? cd__index_doc_count(x) : 0;
+}
 
 cd_status cd_index_doc(cd_index *x, size_t doc, cd_index_doc_info *out)
 {
@@ -1308,7 +1562,7 @@ cd_status cd_index_doc(cd_index *x, size_t doc, cd_index_doc_info *out)
     out->id = r.id;
     out->story = r.story;
     out->story_doc = rec.rep;
-    out->similarity = (double)r.agree / x->params.perm;
+    out->similarity = r.score;
     out->time = r.time;
     out->dated = (r.flags & CD__DOC_DATED) != 0;
     out->empty = (r.flags & CD__DOC_EMPTY) != 0;

@@ -55,6 +55,22 @@ static inline void cd__put64(void *p, uint64_t v)
     memcpy(p, &v, 8);
 }
 
+/* A float as its IEEE 754 binary32 bits, little-endian. */
+static inline float cd__getf32(const void *p)
+{
+    uint32_t bits = cd__get32(p);
+    float v;
+    memcpy(&v, &bits, 4);
+    return v;
+}
+
+static inline void cd__putf32(void *p, float v)
+{
+    uint32_t bits;
+    memcpy(&bits, &v, 4);
+    cd__put32(p, bits);
+}
+
 /* 1 when arrays of little-endian integers on disk can be used in place. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define CD__HOST_LE 0
@@ -65,25 +81,25 @@ static inline void cd__put64(void *p, uint64_t v)
 /* ------------------------------------------------------------- constants */
 
 #define CD__INDEX_FORMAT_VERSION 1
-#define CD__INDEX_BLOCK 4096     /* bytes per checksummed block of a section */
-#define CD__INDEX_ALIGN 64       /* sections start at multiples of this */
+#define CD__INDEX_BLOCK 4096      /* bytes per checksummed block of a section */
+#define CD__INDEX_ALIGN 64        /* sections start at multiples of this */
 #define CD__INDEX_NONE UINT32_MAX /* no document / no story */
 
 /* Section types, in file order. Each is an array of little-endian records
  * (docs/index-format.md). */
 enum {
-    CD__SEC_DOCS = 0,        /* 32 bytes per document */
-    CD__SEC_IDS,             /* ids, each followed by a NUL */
-    CD__SEC_SIGNATURES,      /* perm uint32 per document */
-    CD__SEC_STORIES,         /* 24 bytes per story */
-    CD__SEC_BAND_KEYS,       /* uint64 band keys, ascending */
-    CD__SEC_BAND_DOCS,       /* uint32 document of each band key */
-    CD__SEC_BAND_DIRECTORY,  /* uint64 per key prefix: first entry at or above it */
-    CD__SEC_ID_HASHES,       /* uint64 XXH3 of each id, ascending */
-    CD__SEC_ID_DOCS,         /* uint32 document of each id hash */
-    CD__SEC_ID_DIRECTORY,    /* as BAND_DIRECTORY, over ID_HASHES */
-    CD__SEC_BOILERPLATE,     /* the chrome model (cd_boilerplate_save), or empty */
-    CD__SEC_CHECKSUMS,       /* uint64 XXH3 of every block of every other section */
+    CD__SEC_DOCS = 0,       /* 40 bytes per document */
+    CD__SEC_IDS,            /* ids, each followed by a NUL */
+    CD__SEC_SIGNATURES,     /* perm uint32 per document */
+    CD__SEC_STORIES,        /* 24 bytes per story */
+    CD__SEC_BAND_KEYS,      /* uint64 band keys (bands, then lead bands), ascending */
+    CD__SEC_BAND_DOCS,      /* uint32 document of each band key */
+    CD__SEC_BAND_DIRECTORY, /* uint64 per key prefix: first entry at or above it */
+    CD__SEC_ID_HASHES,      /* uint64 XXH3 of each id, ascending */
+    CD__SEC_ID_DOCS,        /* uint32 document of each id hash */
+    CD__SEC_ID_DIRECTORY,   /* as BAND_DIRECTORY, over ID_HASHES */
+    CD__SEC_BOILERPLATE,    /* the chrome model (cd_boilerplate_save), or empty */
+    CD__SEC_CHECKSUMS,      /* uint64 XXH3 of every block of every other section */
     CD__SEC_COUNT
 };
 
@@ -97,7 +113,7 @@ static inline unsigned cd__index_directory_bits(uint64_t n)
     return bits;
 }
 
-#define CD__DOC_RECORD 32
+#define CD__DOC_RECORD 40
 #define CD__STORY_RECORD 24
 
 /* Document flags (DOCS records and log records). */
@@ -159,10 +175,11 @@ typedef struct cd__ckpt {
     unsigned band_dir_bits, id_dir_bits;
 
     uint64_t generation, documents, stories, band_entries;
+    unsigned lead_bands, lead_rows; /* bands of the lead signatures (0 = none) */
     int64_t evict_before, created, written;
     uint32_t normalise_version, minhash_scheme;
     uint64_t fingerprint, probe;
-    uint64_t model; /* XXH3 of the boilerplate section; 0 = none */
+    uint64_t model;   /* XXH3 of the boilerplate section; 0 = none */
     cd_params params; /* from the parameter record */
 } cd__ckpt;
 
@@ -181,6 +198,11 @@ const unsigned char *cd__ckpt_bytes(cd__ckpt *ck, int sec, uint64_t offset, uint
 /* Verifies every block. Errors: CD_ERR_FORMAT. */
 cd_status cd__ckpt_verify(cd__ckpt *ck, char *err);
 
+/* The same for keys[0..n) at once, into lo[i], hi[i], overlapping the
+ * memory latency of the lookups. Errors: CD_ERR_FORMAT. */
+cd_status cd__ckpt_find_many(cd__ckpt *ck, int keys_sec, const uint64_t *keys, size_t n,
+                             uint64_t *lo, uint64_t *hi, char *err);
+
 /* The entries of a sorted key table (band or id) holding key: [*lo, *hi).
  * Errors: CD_ERR_FORMAT. */
 cd_status cd__ckpt_find(cd__ckpt *ck, int keys_sec, uint64_t key, uint64_t *lo, uint64_t *hi,
@@ -189,20 +211,10 @@ cd_status cd__ckpt_find(cd__ckpt *ck, int keys_sec, uint64_t key, uint64_t *lo, 
 /* --------------------------------------------------------------- overlay */
 
 typedef struct cd__story {
-    uint32_t rep;   /* document number of its representative (first document) */
-    uint32_t count; /* documents in the story */
+    uint32_t rep;                  /* document number of its representative (first document) */
+    uint32_t count;                /* documents in the story */
     int64_t first_seen, last_seen; /* earliest and latest document time */
 } cd__story;
-
-/* One key of the overlay band map: a chain of entries (local document *
- * bands + band), newest first, through next[]. */
-typedef struct cd__band_slot {
-    uint64_t key;
-    uint32_t head;  /* newest entry, CD__INDEX_NONE when the chain is empty */
-    uint32_t count; /* entries in the chain */
-    uint32_t tail;  /* oldest entry */
-    uint32_t used;  /* the slot holds a key */
-} cd__band_slot;
 
 /* Documents added since the checkpoint, in memory. Local document i is
  * document ckpt.documents + i. */
@@ -211,15 +223,19 @@ typedef struct cd__overlay {
     int64_t *time;
     uint64_t *id_hash;
     size_t *id_off; /* into ids */
-    uint32_t *id_len, *story, *flags, *agree;
+    uint32_t *id_len, *story, *flags, *size;
+    float *score;
     uint32_t *sigs; /* count * perm */
     char *ids;
     size_t ids_used, ids_cap;
 
-    cd__band_slot *bslots;
-    size_t bslot_count, bslot_used; /* power of two, keys stored */
-    uint32_t *bnext;                /* per entry */
-    size_t bnext_cap;
+    /* The band map: entry e = local document * all_bands + band (bands of
+     * the signature, then lead bands) has key ekeys[e]; the entries of each
+     * hash bucket are chained newest first from bheads[] through enext[]. */
+    uint32_t *bheads; /* per bucket, CD__INDEX_NONE = empty; a power of two */
+    size_t bhead_count;
+    uint64_t *ekeys;
+    uint32_t *enext;
 
     uint32_t *idslots; /* local documents, CD__INDEX_NONE = empty */
     size_t idslot_count;
@@ -247,37 +263,51 @@ struct cd_index {
     int broken; /* a failed checkpoint left memory out of step with disk */
     int sync;   /* fsync files and the directory (cd_index_options.sync) */
     int lock_fd, log_fd;
-    cd_params params; /* resolved, from the checkpoint */
+    cd_params params;               /* resolved, from the checkpoint */
+    unsigned lead_bands, lead_rows; /* bands of the lead signatures (0 = none) */
+    unsigned all_bands;             /* params.bands + lead_bands */
     unsigned thread_count;
     size_t checkpoint_docs;
 
-    uint64_t probe;   /* cd__index_probe of params */
-    int64_t created;  /* when the index was created */
+    uint64_t probe;             /* cd__index_probe of params */
+    int64_t created;            /* when the index was created */
     cd_boilerplate *model;      /* the stored chrome model, or NULL */
     unsigned char *model_bytes; /* as saved (written into each checkpoint) */
     size_t model_len;
-    uint64_t model_hash;        /* XXH3 of model_bytes; 0 = no model */
+    uint64_t model_hash; /* XXH3 of model_bytes; 0 = no model */
 
     cd__ckpt ck;
     cd__overlay ov;
-    int64_t evict_before; /* checkpoint + log */
-    uint64_t log_size;    /* bytes of the log up to its last complete batch */
-    size_t log_docs;      /* ADD records in the log */
+    int64_t evict_before;       /* checkpoint + log */
+    uint64_t log_size;          /* bytes of the log up to its last complete batch */
+    size_t log_docs;            /* ADD records in the log */
     uint32_t log_batch_records; /* records encoded since cd__log_begin */
     uint64_t log_batch_chain;   /* running hash of their checksums */
 
     cd_signer **signers;
     uint32_t *sigs; /* batch signatures */
     size_t sigs_cap;
+    uint32_t *leads; /* batch lead signatures (lead_bands > 0) */
+    size_t leads_cap;
+    uint32_t *sizes; /* batch shingle counts */
+    size_t sizes_cap;
     uint8_t *empty;
     size_t empty_cap;
-    uint32_t *cands;
+    uint32_t *cands; /* distinct candidates of one lookup */
     size_t cands_cap;
+    uint32_t *cset;   /* open-addressing set of them, CD__INDEX_NONE = empty */
+    size_t cset_cap;  /* a power of two */
+    uint32_t *bucket; /* the overlay documents of one band key */
+    size_t bucket_cap;
+    uint64_t *band_keys;         /* all_bands keys of the document being matched */
+    uint64_t *band_lo, *band_hi; /* their checkpoint ranges */
+    uint32_t *band_heads;        /* their overlay chains */
     cd__undo *undo;
     size_t undo_count, undo_cap;
     unsigned char *logbuf;
     size_t logbuf_used, logbuf_cap;
-    uint32_t sig_scratch[1024]; /* a signature converted from disk order */
+    uint32_t sig_scratch[1024];  /* a signature converted from disk order */
+    uint64_t lead_scratch[1024]; /* lead keys of a log record */
 
     char errmsg[CD_ERRMSG_SIZE];
     char warning[CD_ERRMSG_SIZE];
@@ -297,9 +327,15 @@ typedef struct cd__doc_rec {
     uint32_t id_len;
     uint64_t id_hash;
     int64_t time;
-    uint32_t flags, story, agree;
-    const uint32_t *sig; /* native order, perm values */
+    uint32_t flags, story;
+    float score;               /* with its best match when added; 1 if it started a story */
+    uint32_t size;             /* shingles, with repeats (the containment estimate's |A|) */
+    const uint32_t *sig;       /* native order, perm values */
+    const uint64_t *lead_keys; /* lead_bands band keys of its lead signature, or NULL */
 } cd__doc_rec;
+
+/* The seed of the lead bands' keys, as the batch engine hashes them. */
+#define CD__LEAD_SEED_XOR 0x1eadbeefcafef00dull
 int cd__index_doc(cd_index *x, uint32_t doc, cd__doc_rec *out);
 
 /* Appends a decided document to the overlay; capacity must be reserved

@@ -18,9 +18,12 @@
 #include "index.h"
 
 static const char *const section_names[CD__SEC_COUNT] = {
-    "documents", "ids",        "signatures",     "stories",   "band keys",   "band documents",
-    "band directory", "id hashes", "id documents", "id directory", "boilerplate model",
-    "checksums",
+    "documents",         "ids",
+    "signatures",        "stories",
+    "band keys",         "band documents",
+    "band directory",    "id hashes",
+    "id documents",      "id directory",
+    "boilerplate model", "checksums",
 };
 
 #define HEADER_FIXED 160
@@ -84,8 +87,7 @@ cd_status cd__ckpt_open(cd__ckpt *ck, const char *path, char *err)
     uint64_t header_len = cd__get32(h + 12);
     uint32_t sections = cd__get32(h + 144);
     uint32_t text_len = cd__get32(h + 148);
-    if (header_len > ck->size || header_len % CD__INDEX_ALIGN != 0 ||
-        sections != CD__SEC_COUNT ||
+    if (header_len > ck->size || header_len % CD__INDEX_ALIGN != 0 || sections != CD__SEC_COUNT ||
         HEADER_FIXED + (uint64_t)SECTION_ENTRY * sections + text_len + 8 > header_len)
         return corrupt(err, path, "bad header length");
     if (XXH3_64bits(h, header_len - 8) != cd__get64(h + header_len - 8))
@@ -103,6 +105,8 @@ cd_status cd__ckpt_open(cd__ckpt *ck, const char *path, char *err)
     ck->stories = cd__get64(h + 120);
     ck->band_entries = cd__get64(h + 128);
     ck->evict_before = (int64_t)cd__get64(h + 136);
+    ck->lead_bands = cd__get32(h + 152);
+    ck->lead_rows = cd__get32(h + 156);
     if (block != CD__INDEX_BLOCK)
         return corrupt(err, path, "unexpected block size");
 
@@ -119,16 +123,17 @@ cd_status cd__ckpt_open(cd__ckpt *ck, const char *path, char *err)
     if (p->seed != cd__get64(h + 40) || p->perm != cd__get32(h + 48) ||
         p->ngram != cd__get32(h + 52) || p->bands != cd__get32(h + 56) ||
         p->rows != cd__get32(h + 60) || p->threshold != threshold ||
-        (uint32_t)p->with_title != cd__get32(h + 72) || (uint64_t)p->max_bucket != cd__get64(h + 88) ||
+        (uint32_t)p->with_title != cd__get32(h + 72) ||
+        (uint64_t)p->max_bucket != cd__get64(h + 88) ||
         (uint32_t)p->minhash_scheme != ck->minhash_scheme)
         return corrupt(err, path, "parameter record disagrees with the header fields");
     cd_params resolved = *p;
     if (cd_params_resolve(&resolved, perr, sizeof perr) != CD_OK || resolved.bands != p->bands ||
         resolved.rows != p->rows || p->perm > 1024)
         return corrupt(err, path, "invalid parameters");
-    if (ck->documents >= CD__INDEX_NONE || ck->stories > ck->documents ||
-        ck->band_entries != ck->band_entries / p->bands * p->bands ||
-        ck->band_entries / p->bands > ck->documents)
+    uint64_t all_bands = (uint64_t)p->bands + ck->lead_bands;
+    if (ck->documents >= CD__INDEX_NONE || ck->stories > ck->documents || ck->lead_bands > 1024 ||
+        ck->band_entries % all_bands != 0 || ck->band_entries / all_bands > ck->documents)
         return corrupt(err, path, "impossible counts");
 
     /* Section table: in order, aligned, inside the file, not overlapping. */
@@ -251,6 +256,63 @@ cd_status cd__ckpt_verify(cd__ckpt *ck, char *err)
         for (size_t b = 0; b < ck->sec[s].blocks; b++)
             if (verify_block(ck, s, b, err) != 0)
                 return CD_ERR_FORMAT;
+    return CD_OK;
+}
+
+/* Lookups of many keys overlap their cache and TLB misses: every
+ * directory entry is prefetched, then every key range, before any is
+ * searched. */
+cd_status cd__ckpt_find_many(cd__ckpt *ck, int keys_sec, const uint64_t *keys, size_t n,
+                             uint64_t *lo, uint64_t *hi, char *err)
+{
+    int dir_sec = keys_sec + 2;
+    unsigned bits = keys_sec == CD__SEC_BAND_KEYS ? ck->band_dir_bits : ck->id_dir_bits;
+    uint64_t entries = ck->sec[keys_sec].length / 8;
+    const unsigned char *dir = ck->map + ck->sec[dir_sec].offset;
+    const unsigned char *table = ck->map + ck->sec[keys_sec].offset;
+    for (size_t i = 0; i < n; i++)
+        __builtin_prefetch(dir + (bits ? keys[i] >> (64 - bits) : 0) * 8);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t prefix = bits ? keys[i] >> (64 - bits) : 0;
+        const unsigned char *d = cd__ckpt_bytes(ck, dir_sec, prefix * 8, 16, err);
+        if (!d)
+            return CD_ERR_FORMAT;
+        lo[i] = cd__get64(d);
+        hi[i] = cd__get64(d + 8);
+        if (lo[i] > hi[i] || hi[i] > entries) {
+            cd__set_error(err, "corrupt checkpoint: bad directory entry");
+            return CD_ERR_FORMAT;
+        }
+        __builtin_prefetch(table + lo[i] * 8);
+        __builtin_prefetch(table + lo[i] * 8 + 64);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t a = lo[i], b = hi[i];
+        if (a == b)
+            continue;
+        const unsigned char *k = cd__ckpt_bytes(ck, keys_sec, a * 8, (b - a) * 8, err);
+        if (!k)
+            return CD_ERR_FORMAT;
+        uint64_t l = 0, r = b - a, key = keys[i];
+        while (l < r) {
+            uint64_t m = l + (r - l) / 2;
+            if (cd__get64(k + m * 8) < key)
+                l = m + 1;
+            else
+                r = m;
+        }
+        uint64_t first = l;
+        r = b - a;
+        while (l < r) {
+            uint64_t m = l + (r - l) / 2;
+            if (cd__get64(k + m * 8) <= key)
+                l = m + 1;
+            else
+                r = m;
+        }
+        lo[i] = a + first;
+        hi[i] = a + l;
+    }
     return CD_OK;
 }
 

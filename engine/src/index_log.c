@@ -21,18 +21,27 @@
 
 #define LOG_HEADER 48
 #define FRAME_MAGIC 0x524C4443u /* "CDLR" */
-#define FRAME_OVERHEAD 16      /* magic, length, checksum */
+#define FRAME_OVERHEAD 16       /* magic, length, checksum */
 #define MAX_BODY ((uint64_t)1 << 30)
 
 enum { REC_ADD = 1, REC_EVICT = 2, REC_COMMIT = 3 };
 
-#define ADD_FIXED 24
+#define ADD_FIXED 32
 
-static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
+static size_t pad8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
 
-int cd__fsync(const cd_index *x, int fd) { return x->sync ? fsync(fd) : 0; }
+int cd__fsync(const cd_index *x, int fd)
+{
+    return x->sync ? fsync(fd) : 0;
+}
 
-int cd__fdatasync(const cd_index *x, int fd) { return x->sync ? fdatasync(fd) : 0; }
+int cd__fdatasync(const cd_index *x, int fd)
+{
+    return x->sync ? fdatasync(fd) : 0;
+}
 
 int cd__fsync_dir(const cd_index *x, const char *dir)
 {
@@ -146,8 +155,8 @@ void cd__log_begin(cd_index *x)
 
 int cd__log_add(cd_index *x, const cd__doc_rec *d)
 {
-    unsigned perm = x->params.perm;
-    size_t body = ADD_FIXED + (size_t)perm * 4 + pad8(d->id_len);
+    unsigned perm = x->params.perm, leads = x->lead_bands;
+    size_t body = ADD_FIXED + (size_t)perm * 4 + (size_t)leads * 8 + pad8(d->id_len);
     unsigned char *b = frame_begin(x, body);
     if (!b)
         return -1;
@@ -155,11 +164,15 @@ int cd__log_add(cd_index *x, const cd__doc_rec *d)
     b[1] = (unsigned char)d->flags;
     cd__put32(b + 4, d->story);
     cd__put64(b + 8, (uint64_t)d->time);
-    cd__put32(b + 16, d->agree);
+    cd__putf32(b + 16, d->score);
     cd__put32(b + 20, d->id_len);
-    for (unsigned i = 0; i < perm; i++)
-        cd__put32(b + ADD_FIXED + (size_t)i * 4, d->sig[i]);
-    memcpy(b + ADD_FIXED + (size_t)perm * 4, d->id, d->id_len);
+    cd__put32(b + 24, d->size);
+    unsigned char *p = b + ADD_FIXED;
+    for (unsigned i = 0; i < perm; i++, p += 4)
+        cd__put32(p, d->sig[i]);
+    for (unsigned j = 0; j < leads; j++, p += 8) /* an empty document's are unused */
+        cd__put64(p, d->lead_keys && !(d->flags & CD__DOC_EMPTY) ? d->lead_keys[j] : 0);
+    memcpy(p, d->id, d->id_len);
     frame_end(x, body, 1);
     return 0;
 }
@@ -222,14 +235,15 @@ static int frame_at(const unsigned char *map, uint64_t size, uint64_t p, const u
 /* Applies one record of a committed batch. Returns 0, or -1 with errmsg. */
 static int replay_record(cd_index *x, const unsigned char *b, uint64_t len, uint64_t offset)
 {
-    unsigned perm = x->params.perm;
+    unsigned perm = x->params.perm, leads = x->lead_bands;
+    uint64_t fixed = ADD_FIXED + (uint64_t)perm * 4 + (uint64_t)leads * 8;
     if (b[0] == REC_EVICT && len == 16) {
         int64_t before = (int64_t)cd__get64(b + 8);
         if (before > x->evict_before)
             x->evict_before = before;
         return 0;
     }
-    if (b[0] != REC_ADD || len < ADD_FIXED + (uint64_t)perm * 4) {
+    if (b[0] != REC_ADD || len < fixed) {
         cd__set_error(x->errmsg, "%s: corrupt log: unknown record at offset %" PRIu64, x->log_path,
                       offset);
         return -1;
@@ -238,14 +252,15 @@ static int replay_record(cd_index *x, const unsigned char *b, uint64_t len, uint
     d.flags = b[1];
     d.story = cd__get32(b + 4);
     d.time = (int64_t)cd__get64(b + 8);
-    d.agree = cd__get32(b + 16);
+    d.score = cd__getf32(b + 16);
     d.id_len = cd__get32(b + 20);
-    d.id = (const char *)b + ADD_FIXED + (size_t)perm * 4;
+    d.size = cd__get32(b + 24);
+    d.id = (const char *)b + fixed;
     size_t stories = cd__index_story_count(x);
-    if (d.id_len == 0 || pad8(d.id_len) != len - ADD_FIXED - (uint64_t)perm * 4 ||
-        memchr(d.id, '\0', d.id_len) || (d.flags & ~(uint32_t)(CD__DOC_DATED | CD__DOC_EMPTY)) ||
-        (d.story != CD__INDEX_NONE && d.story >= stories) || d.agree > perm ||
-        cd__index_doc_count(x) >= CD__INDEX_NONE - 1) {
+    if (d.id_len == 0 || pad8(d.id_len) != len - fixed || memchr(d.id, '\0', d.id_len) ||
+        (d.flags & ~(uint32_t)(CD__DOC_DATED | CD__DOC_EMPTY)) ||
+        (d.story != CD__INDEX_NONE && d.story >= stories) ||
+        !(d.score >= 0.0f && d.score <= 1.0f) || cd__index_doc_count(x) >= CD__INDEX_NONE - 1) {
         cd__set_error(x->errmsg, "%s: corrupt log: inconsistent record at offset %" PRIu64,
                       x->log_path, offset);
         return -1;
@@ -254,6 +269,9 @@ static int replay_record(cd_index *x, const unsigned char *b, uint64_t len, uint
     for (unsigned i = 0; i < perm; i++)
         sig[i] = cd__get32(b + ADD_FIXED + (size_t)i * 4);
     d.sig = sig;
+    for (unsigned j = 0; j < leads; j++)
+        x->lead_scratch[j] = cd__get64(b + ADD_FIXED + (size_t)perm * 4 + (size_t)j * 8);
+    d.lead_keys = leads ? x->lead_scratch : NULL;
     d.id_hash = XXH3_64bits(d.id, d.id_len);
     if (cd__index_reserve(x, 1, d.id_len) != 0) {
         cd__set_error(x->errmsg, "%s: out of memory replaying the log", x->log_path);
@@ -383,8 +401,7 @@ cd_status cd__log_open(cd_index *x)
                  "%s: dropped an incomplete batch (%" PRIu64 " bytes at offset %" PRIu64
                  "): an add interrupted before it was acknowledged",
                  x->log_path, size - committed, committed);
-        if (x->writable &&
-            (ftruncate(fd, (off_t)committed) != 0 || cd__fdatasync(x, fd) != 0)) {
+        if (x->writable && (ftruncate(fd, (off_t)committed) != 0 || cd__fdatasync(x, fd) != 0)) {
             cd__set_error(x->errmsg, "%s: cannot truncate: %s", x->log_path, strerror(errno));
             status = CD_ERR_IO;
             goto done;

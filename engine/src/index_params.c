@@ -3,9 +3,9 @@
  * record ("name=value" lines), its fingerprint, the parser and the mismatch
  * message are all driven by that table, so a field added there is covered
  * everywhere. The record also names the boilerplate model stored in the
- * index (by the XXH3 of its saved bytes), so the fingerprint covers it. tests/test_index.c fails when cd_params has bytes that no
- * entry covers. Also the probe signature, which catches a change of
- * normalisation, hashing or MinHash that forgot to bump a version. */
+ * index (by the XXH3 of its saved bytes), so the fingerprint covers it. tests/test_index.c fails
+ * when cd_params has bytes that no entry covers. Also the probe signature, which catches a change
+ * of normalisation, hashing or MinHash that forgot to bump a version. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
@@ -25,7 +25,9 @@ typedef struct field {
 } field;
 
 #define FIELD(name, type, recorded)                                                                \
-    {{#name, offsetof(cd_params, name), sizeof(((cd_params *)0)->name), recorded}, type}
+    {                                                                                              \
+        {#name, offsetof(cd_params, name), sizeof(((cd_params *)0)->name), recorded}, type         \
+    }
 
 /* In cd_params order. recorded 0: the field does not change what an index
  * stores: keep (a story's representative is always its first document),
@@ -176,7 +178,8 @@ static int parse_value(const field *f, const char *text, cd_params *p)
         memcpy(at, &v, sizeof v);
         return 0;
     }
-    default: return -1;
+    default:
+        return -1;
     }
 }
 
@@ -193,12 +196,12 @@ size_t cd__index_params_text(const cd_params *params, uint64_t model, char *out,
             return 0;
         used += (size_t)n;
     }
-    int n = model ? snprintf(out + used, size - used,
-                             "normalise_version=%d\nboilerplate_model=%016" PRIx64 "\n",
-                             CD_NORMALISE_VERSION, model)
-                  : snprintf(out + used, size - used,
-                             "normalise_version=%d\nboilerplate_model=none\n",
-                             CD_NORMALISE_VERSION);
+    int n = model
+                ? snprintf(out + used, size - used,
+                           "normalise_version=%d\nboilerplate_model=%016" PRIx64 "\n",
+                           CD_NORMALISE_VERSION, model)
+                : snprintf(out + used, size - used,
+                           "normalise_version=%d\nboilerplate_model=none\n", CD_NORMALISE_VERSION);
     if (n < 0 || (size_t)n >= size - used)
         return 0;
     return used + (size_t)n;
@@ -293,10 +296,15 @@ int cd__index_params_compare(const cd_params *index, const cd_params *asked, cha
 
 /* Mixed scripts, quotes, dashes and digits, so that a change of any
  * normalisation rule is likely to change the probe signature. */
-static const char probe_title[] = "Probe \xE2\x80\x9C" "headline\xE2\x80\x9D \xE2\x80\x94 Copydesk";
+static const char probe_title[] = "Probe \xE2\x80\x9C"
+                                  "headline\xE2\x80\x9D \xE2\x80\x94 Copydesk";
 static const char probe_text[] =
-    "The quick brown fox jumps over the lazy dog 1234567890 times. \xC3\x9C" "BER "
-    "Stra\xC3\x9F" "e caf\xC3\xA9 na\xC3\xAF" "ve \xEF\xAC\x81" "nance \xE2\x84\x96 5 "
+    "The quick brown fox jumps over the lazy dog 1234567890 times. \xC3\x9C"
+    "BER "
+    "Stra\xC3\x9F"
+    "e caf\xC3\xA9 na\xC3\xAF"
+    "ve \xEF\xAC\x81"
+    "nance \xE2\x84\x96 5 "
     "\xE6\x9D\xB1\xE4\xBA\xAC\xE3\x82\xBF\xE3\x83\xAF\xE3\x83\xBC \xEC\x84\x9C\xEC\x9A\xB8 "
     "\xE0\xB8\xA0\xE0\xB8\xB2\xE0\xB8\xA9\xE0\xB8\xB2\xE0\xB9\x84\xE0\xB8\x97\xE0\xB8\xA2 "
     "don\xE2\x80\x99t \xE2\x80\x98quote\xE2\x80\x99 \xC2\xA0nbsp \xEF\xBC\xA6\xEF\xBD\x95"

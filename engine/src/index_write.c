@@ -25,7 +25,7 @@
 typedef struct writer {
     int fd;
     cd_status status;
-    int error; /* errno of the failed write */
+    int error;         /* errno of the failed write */
     uint64_t file_pos; /* file offset of out[0] */
     unsigned char *out;
     size_t out_used;
@@ -37,7 +37,10 @@ typedef struct writer {
     size_t sec_first;
 } writer;
 
-static uint64_t w_pos(const writer *w) { return w->file_pos + w->out_used; }
+static uint64_t w_pos(const writer *w)
+{
+    return w->file_pos + w->out_used;
+}
 
 static void w_flush_out(writer *w)
 {
@@ -293,7 +296,7 @@ static cd_status write_table(plan *p, writer *w, unsigned char *table, int keys_
 static cd_status make_plan(plan *p)
 {
     cd_index *x = p->x;
-    unsigned bands = x->params.bands;
+    unsigned bands = x->all_bands;
     p->docs = cd__index_doc_count(x);
     p->stories = cd__index_story_count(x);
     p->kept_docs = p->docs;
@@ -318,9 +321,8 @@ static cd_status make_plan(plan *p)
         cd__doc_rec r;
         uint32_t story, flags;
         if (d < x->ck.documents) {
-            const unsigned char *rec = cd__ckpt_bytes(&x->ck, CD__SEC_DOCS,
-                                                      (uint64_t)d * CD__DOC_RECORD,
-                                                      CD__DOC_RECORD, x->errmsg);
+            const unsigned char *rec = cd__ckpt_bytes(
+                &x->ck, CD__SEC_DOCS, (uint64_t)d * CD__DOC_RECORD, CD__DOC_RECORD, x->errmsg);
             if (!rec)
                 return CD_ERR_FORMAT;
             story = cd__get32(rec + 20);
@@ -352,7 +354,6 @@ static cd_status make_plan(plan *p)
     p->ids_tmp = cd__malloc((ov ? ov : 1) * sizeof *p->ids_tmp);
     if (!p->band || !p->band_tmp || !p->ids || !p->ids_tmp)
         return CD_ERR_NOMEM;
-    uint64_t keys[1024];
     for (size_t i = 0; i < ov; i++) {
         uint32_t doc = new_doc(p, (uint32_t)(x->ck.documents + i));
         if (doc == CD__INDEX_NONE)
@@ -360,10 +361,8 @@ static cd_status make_plan(plan *p)
         p->ids[p->id_count++] = (entry){x->ov.id_hash[i], doc};
         if (x->ov.flags[i] & CD__DOC_EMPTY)
             continue;
-        cd__lsh_band_keys(x->ov.sigs + i * x->params.perm, bands, x->params.rows, x->params.seed,
-                          keys);
         for (unsigned j = 0; j < bands; j++)
-            p->band[p->band_count++] = (entry){keys[j], doc};
+            p->band[p->band_count++] = (entry){x->ov.ekeys[i * bands + j], doc};
     }
     entry *sorted = sort_entries(p->band, p->band_tmp, p->band_count);
     if (sorted != p->band) {
@@ -408,7 +407,11 @@ static cd_status write_docs(plan *p, writer *w, unsigned char *table)
                 w_u32(w, r.id_len);
                 w_u32(w, p->story_new ? p->story_new[r.story] : r.story);
                 w_u32(w, r.flags);
-                w_u32(w, r.agree);
+                uint32_t bits;
+                memcpy(&bits, &r.score, 4);
+                w_u32(w, bits);
+                w_u32(w, r.size);
+                w_u32(w, 0);
                 id_off += (uint64_t)r.id_len + 1;
             } else if (sec == CD__SEC_IDS) {
                 w_put(w, r.id, (size_t)r.id_len + 1);
@@ -477,6 +480,8 @@ static void encode_header(const plan *p, unsigned char *h, size_t header_len,
     cd__put64(h + 120, p->kept_stories);
     cd__put64(h + 128, p->band_entries);
     cd__put64(h + 136, (uint64_t)x->evict_before);
+    cd__put32(h + 152, x->lead_bands);
+    cd__put32(h + 156, x->lead_rows);
     cd__put32(h + 144, CD__SEC_COUNT);
     cd__put32(h + 148, (uint32_t)text_len);
     memcpy(h + HEADER_FIXED, table, SECTION_ENTRY * CD__SEC_COUNT);
@@ -492,8 +497,8 @@ cd_status cd__index_write_checkpoint(cd_index *x, int compact, uint64_t generati
     unsigned char *header = NULL;
     char text[1024];
     size_t text_len = cd__index_params_text(&x->params, x->model_hash, text, sizeof text);
-    size_t header_len =
-        (HEADER_FIXED + sizeof table + text_len + 8 + CD__INDEX_ALIGN - 1) & ~(size_t)(CD__INDEX_ALIGN - 1);
+    size_t header_len = (HEADER_FIXED + sizeof table + text_len + 8 + CD__INDEX_ALIGN - 1) &
+                        ~(size_t)(CD__INDEX_ALIGN - 1);
     cd_status st = make_plan(&p);
     if (st != CD_OK)
         goto done;
@@ -511,9 +516,10 @@ cd_status cd__index_write_checkpoint(cd_index *x, int compact, uint64_t generati
     }
     w.file_pos = header_len;
     if ((st = write_docs(&p, &w, table)) != CD_OK || (st = write_stories(&p, &w, table)) != CD_OK ||
-        (st = write_table(&p, &w, table, CD__SEC_BAND_KEYS, p.band, p.band_count, p.band_entries)) !=
-            CD_OK ||
-        (st = write_table(&p, &w, table, CD__SEC_ID_HASHES, p.ids, p.id_count, p.kept_docs)) != CD_OK)
+        (st = write_table(&p, &w, table, CD__SEC_BAND_KEYS, p.band, p.band_count,
+                          p.band_entries)) != CD_OK ||
+        (st = write_table(&p, &w, table, CD__SEC_ID_HASHES, p.ids, p.id_count, p.kept_docs)) !=
+            CD_OK)
         goto done;
     w_begin(&w);
     w_put(&w, x->model_bytes, x->model_len);

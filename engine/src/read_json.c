@@ -383,11 +383,16 @@ int cd__json_scan(cd__json_scanner *s, const char *line, size_t len,
             double number = 0;
             if (!scan_value(&c, 1, &k, &value, field >= 0, field == CD__JSON_ID ? &number : NULL))
                 return 0;
-            if (field >= 0) { /* the first occurrence of a key is the one cJSON finds */
-                kind[field] = k;
+            /* the first occurrence of a key is the one cJSON finds, for every
+             * field of that name (--id-field text gives the text twice) */
+            for (int f = field; f >= 0 && f < CD__JSON_FIELDS; f++) {
+                if (f != field && !(names[f] && kind[f] == ABSENT && name_len[f] == key.len &&
+                                    memcmp(names[f], key.ptr, key.len) == 0))
+                    continue;
+                kind[f] = k;
                 if (k == STRING)
-                    out->value[field] = value;
-                if (field == CD__JSON_ID && k == NUMBER) {
+                    out->value[f] = value;
+                if (f == CD__JSON_ID && k == NUMBER) {
                     out->id_is_number = 1;
                     out->id_number = number;
                 }

@@ -422,7 +422,8 @@ const char *cd_dedup_errmsg(const cd_dedup *dedup);
  * are chrome of one source (they occur in documents of at least
  * params.boilerplate_min_stories different stories of that source) and the
  * lines that are chrome of every source (they occur in at least
- * params.boilerplate_min_sources sources and that many stories). Lines are
+ * params.boilerplate_min_sources sources and that many stories). A line is
+ * a line of text, or a paragraph hard-wrapped over several; lines are
  * compared by their letters and digits only, case-folded for ASCII, so no
  * language is special. Two documents belong to different stories when they
  * share none of their long lines that occur once in their source; exact or
@@ -441,13 +442,16 @@ cd_status cd_boilerplate_learner_create(const cd_params *params, cd_boilerplate_
 void cd_boilerplate_learner_free(cd_boilerplate_learner *learner);
 
 /* Counts the lines of n documents (HTML extracted first when
- * params.extract_html is set). Memory grows by about 30 bytes per distinct
- * line and 4 per line. Errors: CD_ERR_NOMEM, CD_ERR_STATE (after finish). */
+ * params.extract_html is set). Memory grows by about 40 bytes per distinct
+ * (source, line) and 4 per line. Errors: CD_ERR_NOMEM, CD_ERR_STATE (after
+ * finish). */
 cd_status cd_boilerplate_learner_add(cd_boilerplate_learner *learner, const cd_doc *docs,
                                      size_t n);
 
 /* Decides which lines are chrome and returns the model in *model (free it
- * with cd_boilerplate_free). Call once. Errors: CD_ERR_NOMEM, CD_ERR_STATE. */
+ * with cd_boilerplate_free), on params.threads threads (0: all cores; the
+ * model does not depend on it). Call once. Errors: CD_ERR_NOMEM,
+ * CD_ERR_STATE. */
 cd_status cd_boilerplate_learner_finish(cd_boilerplate_learner *learner,
                                         cd_boilerplate **model);
 
@@ -583,10 +587,13 @@ void cd_index_options_init(cd_index_options *options);
 /* Creates an empty index in directory path (created if missing; it must
  * not already hold an index) with *params (resolved privately), and opens
  * it for writing (options->writable is implied; NULL options = defaults).
- * Errors: CD_ERR_ARG (bad params, params the index cannot honour: match
- * other than CD_MATCH_JACCARD, verify other than CD_VERIFY_ESTIMATE or
- * lead_shingles not 0; or path already holds an index), CD_ERR_IO,
- * CD_ERR_NOMEM. On error *out is NULL and err holds the message
+ * The index scores pairs as the batch engine does with verify estimate:
+ * the signature estimate of Jaccard, or of containment (with the shingle
+ * counts) for match containment, and with lead_shingles it also proposes
+ * the candidates whose leading shingles are similar (excerpts).
+ * Errors: CD_ERR_ARG (bad params; verify exact, which needs the shingle
+ * sets the index does not keep; or path already holds an index),
+ * CD_ERR_IO, CD_ERR_NOMEM. On error *out is NULL and err holds the message
  * (when err_size > 0). */
 cd_status cd_index_create(const char *path, const cd_params *params,
                           const cd_index_options *options, cd_index **out, char *err,
@@ -622,7 +629,8 @@ typedef struct cd_index_result {
     size_t story_doc;   /* document number of the story's representative
                            (its first document); for a new story the
                            document itself (query: CD_INDEX_NONE) */
-    double similarity;  /* estimated Jaccard with its best match; 1 if new */
+    double similarity;  /* estimated score (Jaccard or containment) with its
+                           best match; 1 if new */
     int64_t first_seen; /* time of the story's earliest document, this one
                            included (its date, or the ingest time) */
     size_t copies;      /* documents in the story after this add */
@@ -631,8 +639,8 @@ typedef struct cd_index_result {
 /* Adds docs[0..n) in order: each is signed (on options.threads threads),
  * matched against every live document indexed before it (earlier documents
  * of the same batch included) and joins the story of its best match at or
- * above the threshold (highest estimated similarity; ties go to the
- * earliest story), or starts a story. A document without a parseable date
+ * above the threshold (highest estimated score, Jaccard or containment as
+ * params.match says; ties go to the earliest story), or starts a story. A document without a parseable date
  * gets ingest_time (seconds since 1970, usually time(NULL)). The batch is
  * appended to the log and fsynced before the call returns: *added documents
  * are durable, and results[0..*added) describe them. When the log reaches
