@@ -40,7 +40,5 @@ for i in want:
     print(f'   {text[:220]}...')
 PY
 echo
-echo "== and how it scores against the sample's ground truth (copydesk eval)."
-echo "   Precision is what to look at here: outlet chrome (sign-up blocks, related stories)"
-echo "   still hides many true copies until boilerplate removal lands."
+echo "== and how it scores against the sample's ground truth (copydesk eval):"
 "$copydesk" eval --gold "$sample" --pred "$out/clusters.jsonl"
