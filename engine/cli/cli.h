@@ -28,6 +28,13 @@ int cli_save_boilerplate(const struct cd_boilerplate *model, const char *path);
 /* Prints "copydesk: " + message + "\n" on stderr. */
 void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
+/* Parse the value of --option: a whole decimal number within [min, max], or
+ * any number strtod accepts. Return 0, or -1 after printing a message that
+ * names the option. */
+int cli_parse_unsigned(const char *option, const char *text, unsigned long long min,
+                       unsigned long long max, unsigned long long *value);
+int cli_parse_double(const char *option, const char *text, double *value);
+
 /* Writes s[0..len) as a JSON string literal (with quotes) to out. */
 void cli_write_json_string(FILE *out, const char *s, size_t len);
 

@@ -65,21 +65,6 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int parse_count(const char *option, const char *text, unsigned long long min,
-                       unsigned long long max, unsigned long long *value)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || end == text || *end || text[0] == '-' || v < min || v > max) {
-        cli_error("--%s: expected a whole number from %llu to %llu, got '%s'", option, min, max,
-                  text);
-        return -1;
-    }
-    *value = v;
-    return 0;
-}
-
 /* Reads path whole; NULL after a message. */
 static char *read_file(const char *path, size_t *size)
 {
@@ -193,7 +178,7 @@ int cli_boilerplate(int argc, char **argv)
         case OPT_LOAD: load = optarg; break;
         case OPT_MIN_STORIES:
         case OPT_MIN_SOURCES:
-            if (parse_count(c == OPT_MIN_STORIES ? "boilerplate-min-stories"
+            if (cli_parse_unsigned(c == OPT_MIN_STORIES ? "boilerplate-min-stories"
                                                  : "boilerplate-min-sources",
                             optarg, 2, 1000000, &u))
                 return CLI_EXIT_USAGE;
@@ -217,7 +202,7 @@ int cli_boilerplate(int argc, char **argv)
         case OPT_SOURCE_FIELD: read.source_field = optarg; break;
         case OPT_URL_FIELD: read.url_field = optarg; break;
         case OPT_MAX_DOC_BYTES:
-            if (parse_count("max-doc-bytes", optarg, 1, (unsigned long long)1 << 40, &u))
+            if (cli_parse_unsigned("max-doc-bytes", optarg, 1, (unsigned long long)1 << 40, &u))
                 return CLI_EXIT_USAGE;
             read.max_doc_bytes = (size_t)u;
             break;

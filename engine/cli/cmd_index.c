@@ -180,34 +180,6 @@ typedef struct index_options {
 
 /* ------------------------------------------------------------ parsing */
 
-static int parse_unsigned(const char *option, const char *text, unsigned long long min,
-                          unsigned long long max, unsigned long long *value)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || end == text || *end || text[0] == '-' || v < min || v > max) {
-        cli_error("--%s: expected a whole number from %llu to %llu, got '%s'", option, min, max,
-                  text);
-        return -1;
-    }
-    *value = v;
-    return 0;
-}
-
-static int parse_double(const char *option, const char *text, double *value)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || *end) {
-        cli_error("--%s: expected a number, got '%s'", option, text);
-        return -1;
-    }
-    *value = v;
-    return 0;
-}
-
 static int parse_command(const char *word, command *out)
 {
     static const char *names[] = {"create", "add",     "query",  "stats",
@@ -257,39 +229,39 @@ static int parse_options(index_options *o, int argc, char **argv)
             o->given |= 1u << (c - OPT_THRESHOLD);
         switch (c) {
         case OPT_THRESHOLD:
-            if (parse_double(name, optarg, &o->params.threshold))
+            if (cli_parse_double(name, optarg, &o->params.threshold))
                 return CLI_EXIT_USAGE;
             break;
         case OPT_NGRAM:
-            if (parse_unsigned(name, optarg, 1, 32, &u))
+            if (cli_parse_unsigned(name, optarg, 1, 32, &u))
                 return CLI_EXIT_USAGE;
             o->params.ngram = (unsigned)u;
             break;
         case OPT_PERM:
-            if (parse_unsigned(name, optarg, 1, 1024, &u))
+            if (cli_parse_unsigned(name, optarg, 1, 1024, &u))
                 return CLI_EXIT_USAGE;
             o->params.perm = (unsigned)u;
             break;
         case OPT_BANDS:
-            if (parse_unsigned(name, optarg, 1, 1024, &u))
+            if (cli_parse_unsigned(name, optarg, 1, 1024, &u))
                 return CLI_EXIT_USAGE;
             o->params.bands = (unsigned)u;
             break;
         case OPT_ROWS:
-            if (parse_unsigned(name, optarg, 1, 1024, &u))
+            if (cli_parse_unsigned(name, optarg, 1, 1024, &u))
                 return CLI_EXIT_USAGE;
             o->params.rows = (unsigned)u;
             break;
         case OPT_FP_WEIGHT:
-            if (parse_double(name, optarg, &o->params.fp_weight))
+            if (cli_parse_double(name, optarg, &o->params.fp_weight))
                 return CLI_EXIT_USAGE;
             break;
         case OPT_FN_WEIGHT:
-            if (parse_double(name, optarg, &o->params.fn_weight))
+            if (cli_parse_double(name, optarg, &o->params.fn_weight))
                 return CLI_EXIT_USAGE;
             break;
         case OPT_SEED:
-            if (parse_unsigned(name, optarg, 0, UINT64_MAX, &u))
+            if (cli_parse_unsigned(name, optarg, 0, UINT64_MAX, &u))
                 return CLI_EXIT_USAGE;
             o->params.seed = u;
             break;
@@ -297,12 +269,12 @@ static int parse_options(index_options *o, int argc, char **argv)
             o->params.with_title = 1;
             break;
         case OPT_MAX_BUCKET:
-            if (parse_unsigned(name, optarg, 0, UINT32_MAX, &u))
+            if (cli_parse_unsigned(name, optarg, 0, UINT32_MAX, &u))
                 return CLI_EXIT_USAGE;
             o->params.max_bucket = (size_t)u;
             break;
         case OPT_CHAR_NGRAM:
-            if (parse_unsigned(name, optarg, 1, 32, &u))
+            if (cli_parse_unsigned(name, optarg, 1, 32, &u))
                 return CLI_EXIT_USAGE;
             o->params.char_ngram = (unsigned)u;
             break;
@@ -325,17 +297,17 @@ static int parse_options(index_options *o, int argc, char **argv)
             }
             break;
         case OPT_MIN_CONTAINMENT:
-            if (parse_unsigned(name, optarg, 0, UINT32_MAX, &u))
+            if (cli_parse_unsigned(name, optarg, 0, UINT32_MAX, &u))
                 return CLI_EXIT_USAGE;
             o->params.min_containment_shingles = (unsigned)u;
             break;
         case OPT_LEAD_SHINGLES:
-            if (parse_unsigned(name, optarg, 0, 1000000, &u))
+            if (cli_parse_unsigned(name, optarg, 0, 1000000, &u))
                 return CLI_EXIT_USAGE;
             o->params.lead_shingles = (unsigned)u;
             break;
         case OPT_LEAD_THRESHOLD:
-            if (parse_double(name, optarg, &o->params.lead_threshold))
+            if (cli_parse_double(name, optarg, &o->params.lead_threshold))
                 return CLI_EXIT_USAGE;
             break;
         case OPT_ID_FIELD:
@@ -357,7 +329,7 @@ static int parse_options(index_options *o, int argc, char **argv)
             o->read.url_field = optarg;
             break;
         case OPT_MAX_DOC_BYTES:
-            if (parse_unsigned(name, optarg, 1, (unsigned long long)1 << 40, &u))
+            if (cli_parse_unsigned(name, optarg, 1, (unsigned long long)1 << 40, &u))
                 return CLI_EXIT_USAGE;
             o->read.max_doc_bytes = (size_t)u;
             break;
@@ -370,17 +342,17 @@ static int parse_options(index_options *o, int argc, char **argv)
             }
             break;
         case OPT_BATCH:
-            if (parse_unsigned(name, optarg, 1, 1 << 20, &u))
+            if (cli_parse_unsigned(name, optarg, 1, 1 << 20, &u))
                 return CLI_EXIT_USAGE;
             o->batch = (size_t)u;
             break;
         case OPT_THREADS:
-            if (parse_unsigned(name, optarg, 1, 256, &u))
+            if (cli_parse_unsigned(name, optarg, 1, 256, &u))
                 return CLI_EXIT_USAGE;
             o->threads = (unsigned)u;
             break;
         case OPT_CHECKPOINT_EVERY:
-            if (parse_unsigned(name, optarg, 0, UINT32_MAX, &u))
+            if (cli_parse_unsigned(name, optarg, 0, UINT32_MAX, &u))
                 return CLI_EXIT_USAGE;
             o->checkpoint_every = (size_t)u;
             break;

@@ -321,21 +321,6 @@ static int parse_number(const char *option, const char *text, double min, double
     return 0;
 }
 
-static int parse_count(const char *option, const char *text, unsigned long long min,
-                       unsigned long long max, unsigned long long *value)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || end == text || *end || text[0] == '-' || v < min || v > max) {
-        cli_error("--%s: expected a whole number from %llu to %llu, got '%s'", option, min, max,
-                  text);
-        return -1;
-    }
-    *value = v;
-    return 0;
-}
-
 static int parse_bytes(const char *option, const char *text, size_t *value)
 {
     char *end;
@@ -410,12 +395,12 @@ static int parse_options(track_options *o, int argc, char **argv)
                 return CLI_EXIT_USAGE;
             break;
         case OPT_PARALLEL:
-            if (parse_count(name, optarg, 1, 1024, &u))
+            if (cli_parse_unsigned(name, optarg, 1, 1024, &u))
                 return CLI_EXIT_USAGE;
             o->fetch.max_parallel = (unsigned)u;
             break;
         case OPT_PER_HOST:
-            if (parse_count(name, optarg, 1, 1024, &u))
+            if (cli_parse_unsigned(name, optarg, 1, 1024, &u))
                 return CLI_EXIT_USAGE;
             o->fetch.max_per_host = (unsigned)u;
             break;
@@ -434,12 +419,12 @@ static int parse_options(track_options *o, int argc, char **argv)
                 return CLI_EXIT_USAGE;
             break;
         case OPT_MAX_REDIRECTS:
-            if (parse_count(name, optarg, 0, 100, &u))
+            if (cli_parse_unsigned(name, optarg, 0, 100, &u))
                 return CLI_EXIT_USAGE;
             o->fetch.max_redirects = (unsigned)u;
             break;
         case OPT_RETRIES:
-            if (parse_count(name, optarg, 0, 100, &u))
+            if (cli_parse_unsigned(name, optarg, 0, 100, &u))
                 return CLI_EXIT_USAGE;
             o->fetch.retries = (unsigned)u;
             break;
@@ -456,17 +441,17 @@ static int parse_options(track_options *o, int argc, char **argv)
                 return CLI_EXIT_USAGE;
             break;
         case OPT_NGRAM:
-            if (parse_count(name, optarg, 1, 32, &u))
+            if (cli_parse_unsigned(name, optarg, 1, 32, &u))
                 return CLI_EXIT_USAGE;
             o->params.ngram = (unsigned)u;
             break;
         case OPT_PERM:
-            if (parse_count(name, optarg, 1, 1024, &u))
+            if (cli_parse_unsigned(name, optarg, 1, 1024, &u))
                 return CLI_EXIT_USAGE;
             o->params.perm = (unsigned)u;
             break;
         case OPT_SEED:
-            if (parse_count(name, optarg, 0, UINT64_MAX, &u))
+            if (cli_parse_unsigned(name, optarg, 0, UINT64_MAX, &u))
                 return CLI_EXIT_USAGE;
             o->params.seed = u;
             break;
@@ -474,7 +459,7 @@ static int parse_options(track_options *o, int argc, char **argv)
             o->params.with_title = 1;
             break;
         case OPT_THREADS:
-            if (parse_count(name, optarg, 0, 1024, &u))
+            if (cli_parse_unsigned(name, optarg, 0, 1024, &u))
                 return CLI_EXIT_USAGE;
             o->threads = (unsigned)u;
             break;

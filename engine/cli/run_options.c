@@ -1,7 +1,6 @@
 /* run_options.c: argv parsing for dedup, cluster and pairs. */
 #include "run_options.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,35 +116,6 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* Parses a whole unsigned decimal number within [min, max]. */
-static int parse_unsigned(const char *option, const char *text, unsigned long long min,
-                          unsigned long long max, unsigned long long *value)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || end == text || *end || text[0] == '-' || v < min || v > max) {
-        cli_error("--%s: expected a whole number from %llu to %llu, got '%s'", option, min, max,
-                  text);
-        return -1;
-    }
-    *value = v;
-    return 0;
-}
-
-static int parse_double(const char *option, const char *text, double *value)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || *end) {
-        cli_error("--%s: expected a number, got '%s'", option, text);
-        return -1;
-    }
-    *value = v;
-    return 0;
-}
-
 /* Parses one of two words into 0 or 1. */
 static int parse_choice(const char *option, const char *text, const char *zero, const char *one,
                         int *value)
@@ -204,39 +174,39 @@ int run_options_parse(run_options *o, int argc, char **argv)
                 name = lo->name;
         switch (c) {
         case OPT_THRESHOLD:
-            if (parse_double(name, optarg, &o->params.threshold))
+            if (cli_parse_double(name, optarg, &o->params.threshold))
                 return CLI_EXIT_USAGE;
             break;
         case OPT_NGRAM:
-            if (parse_unsigned(name, optarg, 1, 32, &u))
+            if (cli_parse_unsigned(name, optarg, 1, 32, &u))
                 return CLI_EXIT_USAGE;
             o->params.ngram = (unsigned)u;
             break;
         case OPT_PERM:
-            if (parse_unsigned(name, optarg, 1, 1024, &u))
+            if (cli_parse_unsigned(name, optarg, 1, 1024, &u))
                 return CLI_EXIT_USAGE;
             o->params.perm = (unsigned)u;
             break;
         case OPT_BANDS:
-            if (parse_unsigned(name, optarg, 1, 1024, &u))
+            if (cli_parse_unsigned(name, optarg, 1, 1024, &u))
                 return CLI_EXIT_USAGE;
             o->params.bands = (unsigned)u;
             break;
         case OPT_ROWS:
-            if (parse_unsigned(name, optarg, 1, 1024, &u))
+            if (cli_parse_unsigned(name, optarg, 1, 1024, &u))
                 return CLI_EXIT_USAGE;
             o->params.rows = (unsigned)u;
             break;
         case OPT_FP_WEIGHT:
-            if (parse_double(name, optarg, &o->params.fp_weight))
+            if (cli_parse_double(name, optarg, &o->params.fp_weight))
                 return CLI_EXIT_USAGE;
             break;
         case OPT_FN_WEIGHT:
-            if (parse_double(name, optarg, &o->params.fn_weight))
+            if (cli_parse_double(name, optarg, &o->params.fn_weight))
                 return CLI_EXIT_USAGE;
             break;
         case OPT_SEED:
-            if (parse_unsigned(name, optarg, 0, UINT64_MAX, &u))
+            if (cli_parse_unsigned(name, optarg, 0, UINT64_MAX, &u))
                 return CLI_EXIT_USAGE;
             o->params.seed = u;
             break;
@@ -254,7 +224,7 @@ int run_options_parse(run_options *o, int argc, char **argv)
             }
             break;
         case OPT_MAX_BUCKET:
-            if (parse_unsigned(name, optarg, 0, UINT32_MAX, &u))
+            if (cli_parse_unsigned(name, optarg, 0, UINT32_MAX, &u))
                 return CLI_EXIT_USAGE;
             o->params.max_bucket = (size_t)u;
             break;
@@ -265,7 +235,7 @@ int run_options_parse(run_options *o, int argc, char **argv)
         case OPT_SOURCE_FIELD: o->read.source_field = optarg; break;
         case OPT_URL_FIELD: o->read.url_field = optarg; break;
         case OPT_MAX_DOC_BYTES:
-            if (parse_unsigned(name, optarg, 1, (unsigned long long)1 << 40, &u))
+            if (cli_parse_unsigned(name, optarg, 1, (unsigned long long)1 << 40, &u))
                 return CLI_EXIT_USAGE;
             o->read.max_doc_bytes = (size_t)u;
             break;
@@ -284,7 +254,7 @@ int run_options_parse(run_options *o, int argc, char **argv)
         case OPT_ALL: o->all = 1; break;
         case OPT_PER_DOC: o->per_doc = 1; break;
         case OPT_THREADS:
-            if (parse_unsigned(name, optarg, 1, 256, &u))
+            if (cli_parse_unsigned(name, optarg, 1, 256, &u))
                 return CLI_EXIT_USAGE;
             o->params.threads = (unsigned)u;
             break;
@@ -293,7 +263,7 @@ int run_options_parse(run_options *o, int argc, char **argv)
         case OPT_QUIET: o->quiet = 1; break;
         case OPT_VERBOSE: o->verbose = 1; break;
         case OPT_CHAR_NGRAM:
-            if (parse_unsigned(name, optarg, 1, 32, &u))
+            if (cli_parse_unsigned(name, optarg, 1, 32, &u))
                 return CLI_EXIT_USAGE;
             o->params.char_ngram = (unsigned)u;
             break;
@@ -303,17 +273,17 @@ int run_options_parse(run_options *o, int argc, char **argv)
             o->params.match = choice ? CD_MATCH_CONTAINMENT : CD_MATCH_JACCARD;
             break;
         case OPT_MIN_CONTAINMENT:
-            if (parse_unsigned(name, optarg, 0, UINT32_MAX, &u))
+            if (cli_parse_unsigned(name, optarg, 0, UINT32_MAX, &u))
                 return CLI_EXIT_USAGE;
             o->params.min_containment_shingles = (unsigned)u;
             break;
         case OPT_LEAD_SHINGLES:
-            if (parse_unsigned(name, optarg, 0, 1000000, &u))
+            if (cli_parse_unsigned(name, optarg, 0, 1000000, &u))
                 return CLI_EXIT_USAGE;
             o->params.lead_shingles = (unsigned)u;
             break;
         case OPT_LEAD_THRESHOLD:
-            if (parse_double(name, optarg, &o->params.lead_threshold))
+            if (cli_parse_double(name, optarg, &o->params.lead_threshold))
                 return CLI_EXIT_USAGE;
             break;
         case OPT_VERIFY:
@@ -322,7 +292,7 @@ int run_options_parse(run_options *o, int argc, char **argv)
             o->params.verify = choice ? CD_VERIFY_EXACT : CD_VERIFY_ESTIMATE;
             break;
         case OPT_MIN_LINE_TOKENS:
-            if (parse_unsigned(name, optarg, 0, 1000000, &u))
+            if (cli_parse_unsigned(name, optarg, 0, 1000000, &u))
                 return CLI_EXIT_USAGE;
             o->params.min_line_tokens = (unsigned)u;
             break;
@@ -338,12 +308,12 @@ int run_options_parse(run_options *o, int argc, char **argv)
         case OPT_BOILERPLATE_LOAD: o->boilerplate_load = optarg; break;
         case OPT_BOILERPLATE_SAVE: o->boilerplate_save = optarg; break;
         case OPT_BP_MIN_STORIES:
-            if (parse_unsigned(name, optarg, 2, 1000000, &u))
+            if (cli_parse_unsigned(name, optarg, 2, 1000000, &u))
                 return CLI_EXIT_USAGE;
             o->params.boilerplate_min_stories = (unsigned)u;
             break;
         case OPT_BP_MIN_SOURCES:
-            if (parse_unsigned(name, optarg, 2, 1000000, &u))
+            if (cli_parse_unsigned(name, optarg, 2, 1000000, &u))
                 return CLI_EXIT_USAGE;
             o->params.boilerplate_min_sources = (unsigned)u;
             break;
