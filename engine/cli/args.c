@@ -1,7 +1,9 @@
 /* args.c: parsing of numeric option values, shared by every subcommand so
  * each reports a bad value with the same message. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -30,5 +32,34 @@ int cli_parse_double(const char *option, const char *text, double *value)
         return -1;
     }
     *value = v;
+    return 0;
+}
+
+int cli_parse_similarity_option(const char *option, const char *text, cd_params *params)
+{
+    unsigned long long u;
+    double *real = !strcmp(option, "threshold")   ? &params->threshold
+                   : !strcmp(option, "fp-weight") ? &params->fp_weight
+                   : !strcmp(option, "fn-weight") ? &params->fn_weight
+                                                  : NULL;
+    if (real)
+        return cli_parse_double(option, text, real) ? -1 : 1;
+    unsigned *whole = !strcmp(option, "ngram")   ? &params->ngram
+                      : !strcmp(option, "perm")  ? &params->perm
+                      : !strcmp(option, "bands") ? &params->bands
+                      : !strcmp(option, "rows")  ? &params->rows
+                                                 : NULL;
+    if (whole) {
+        if (cli_parse_unsigned(option, text, 1, whole == &params->ngram ? 32 : 1024, &u))
+            return -1;
+        *whole = (unsigned)u;
+        return 1;
+    }
+    if (!strcmp(option, "seed")) {
+        if (cli_parse_unsigned(option, text, 0, UINT64_MAX, &u))
+            return -1;
+        params->seed = u;
+        return 1;
+    }
     return 0;
 }

@@ -6,6 +6,8 @@
 
 #include <stdio.h>
 
+#include "copydesk/copydesk.h"
+
 /* Exit codes. */
 enum {
     CLI_EXIT_OK = 0,
@@ -34,6 +36,12 @@ void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 int cli_parse_unsigned(const char *option, const char *text, unsigned long long min,
                        unsigned long long max, unsigned long long *value);
 int cli_parse_double(const char *option, const char *text, double *value);
+
+/* Parses the value of a similarity option shared by every command that
+ * signs documents (threshold, ngram, perm, bands, rows, fp-weight,
+ * fn-weight, seed) into *params. Returns 1 when option is one of them,
+ * 0 when it is not (nothing is read), -1 on a bad value (message printed). */
+int cli_parse_similarity_option(const char *option, const char *text, cd_params *params);
 
 /* Writes s[0..len) as a JSON string literal (with quotes) to out. */
 void cli_write_json_string(FILE *out, const char *s, size_t len);

@@ -227,44 +227,12 @@ static int parse_options(index_options *o, int argc, char **argv)
                 name = lo->name;
         if (c >= OPT_THRESHOLD && c < OPT_THRESHOLD + PARAM_OPTIONS)
             o->given |= 1u << (c - OPT_THRESHOLD);
+        int shared = name ? cli_parse_similarity_option(name, optarg, &o->params) : 0;
+        if (shared < 0)
+            return CLI_EXIT_USAGE;
+        if (shared > 0)
+            continue;
         switch (c) {
-        case OPT_THRESHOLD:
-            if (cli_parse_double(name, optarg, &o->params.threshold))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_NGRAM:
-            if (cli_parse_unsigned(name, optarg, 1, 32, &u))
-                return CLI_EXIT_USAGE;
-            o->params.ngram = (unsigned)u;
-            break;
-        case OPT_PERM:
-            if (cli_parse_unsigned(name, optarg, 1, 1024, &u))
-                return CLI_EXIT_USAGE;
-            o->params.perm = (unsigned)u;
-            break;
-        case OPT_BANDS:
-            if (cli_parse_unsigned(name, optarg, 1, 1024, &u))
-                return CLI_EXIT_USAGE;
-            o->params.bands = (unsigned)u;
-            break;
-        case OPT_ROWS:
-            if (cli_parse_unsigned(name, optarg, 1, 1024, &u))
-                return CLI_EXIT_USAGE;
-            o->params.rows = (unsigned)u;
-            break;
-        case OPT_FP_WEIGHT:
-            if (cli_parse_double(name, optarg, &o->params.fp_weight))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_FN_WEIGHT:
-            if (cli_parse_double(name, optarg, &o->params.fn_weight))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_SEED:
-            if (cli_parse_unsigned(name, optarg, 0, UINT64_MAX, &u))
-                return CLI_EXIT_USAGE;
-            o->params.seed = u;
-            break;
         case OPT_WITH_TITLE:
             o->params.with_title = 1;
             break;

@@ -441,19 +441,10 @@ static int parse_options(track_options *o, int argc, char **argv)
                 return CLI_EXIT_USAGE;
             break;
         case OPT_NGRAM:
-            if (cli_parse_unsigned(name, optarg, 1, 32, &u))
-                return CLI_EXIT_USAGE;
-            o->params.ngram = (unsigned)u;
-            break;
         case OPT_PERM:
-            if (cli_parse_unsigned(name, optarg, 1, 1024, &u))
-                return CLI_EXIT_USAGE;
-            o->params.perm = (unsigned)u;
-            break;
         case OPT_SEED:
-            if (cli_parse_unsigned(name, optarg, 0, UINT64_MAX, &u))
+            if (cli_parse_similarity_option(name, optarg, &o->params) < 0)
                 return CLI_EXIT_USAGE;
-            o->params.seed = u;
             break;
         case OPT_WITH_TITLE:
             o->params.with_title = 1;
