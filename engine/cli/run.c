@@ -446,7 +446,7 @@ static int write_results(run_state *s)
     return cli_output_commit(&out) != 0 ? CLI_EXIT_IO : -1;
 }
 
-static void print_parameters(const cd_dedup *engine)
+static void print_parameters(const cd_dedup *engine, run_mode mode)
 {
     const cd_params *p = cd_dedup_params(engine);
     double aim = p->match == CD_MATCH_CONTAINMENT ? p->threshold / (2.0 - p->threshold)
@@ -468,11 +468,19 @@ static void print_parameters(const cd_dedup *engine)
               p->match == CD_MATCH_CONTAINMENT ? "containment" : "Jaccard", p->threshold,
               p->verify == CD_VERIFY_EXACT ? "exact" : "estimated",
               p->cluster == CD_CLUSTER_STAR ? "star" : "connected components");
-    cli_error("memory per document: %zu bytes of signature%s%s + %zu bytes of band keys while "
-              "grouping + its id",
+    /* The engine's arrays per document (dedup.c): id offset, date, text
+     * length, size, empty flag and about two id-set slots: 45 bytes.
+     * Grouping without kept pairs: one band's key (8), its sort entries
+     * (2 x 8) and the union-find (4); with kept pairs, every band's key,
+     * the sort entries and 16 bytes per candidate pair. */
+    size_t grouping = mode == MODE_PAIRS || p->cluster == CD_CLUSTER_STAR
+                          ? (size_t)(p->bands + lead_bands) * 8 + 24
+                          : 28;
+    cli_error("memory per document: %zu bytes of signature%s%s + 45 bytes of bookkeeping + its "
+              "id; grouping adds %zu bytes%s",
               (size_t)p->perm * 4, p->lead_shingles ? " + as much for its lead" : "",
-              p->verify == CD_VERIFY_EXACT ? " + 4 bytes per distinct shingle" : "",
-              (size_t)(p->bands + lead_bands) * 8);
+              p->verify == CD_VERIFY_EXACT ? " + 4 bytes per distinct shingle" : "", grouping,
+              grouping > 28 ? " + 16 per candidate pair" : "");
 }
 
 /* Reads a model saved with --boilerplate-save. Returns NULL after a
@@ -633,8 +641,9 @@ int cli_run(int argc, char **argv)
         }
         cd_dedup_set_boilerplate(s->engine, loaded);
     }
+    cd_dedup_keep_pairs(s->engine, opts.mode == MODE_PAIRS);
     if (opts.verbose)
-        print_parameters(s->engine);
+        print_parameters(s->engine, opts.mode);
     for (int f = 0; f < opts.file_count && code < 0; f++) {
         s->file = (uint32_t)f;
         code = read_file(s, opts.files[f]);

@@ -16,6 +16,7 @@
 #include "alloc.h"
 #include "boilerplate.h"
 #include "cluster.h"
+#include "cluster_join.h"
 #include "cluster_star.h"
 #include "lsh.h"
 #include "signer.h"
@@ -66,6 +67,7 @@ struct cd_dedup {
     size_t cluster_count;
     size_t *cluster_offsets; /* cluster_count + 1 */
     size_t *cluster_members;
+    int keep_pairs; /* 1: every verified pair is kept (cd_dedup_pair) */
     cd_pair *pairs;
     size_t pair_count;
 
@@ -188,6 +190,7 @@ cd_status cd_dedup_create(const cd_params *params, cd_dedup **out)
         return CD_ERR_ARG;
     }
     d->thread_count = d->params.threads ? d->params.threads : online_cores();
+    d->keep_pairs = 1;
     if (d->params.boilerplate &&
         cd__bp_learner_create(d->params.boilerplate_min_stories,
                               d->params.boilerplate_min_sources, &d->learner) != CD_OK) {
@@ -260,6 +263,16 @@ void cd_dedup_free(cd_dedup *d)
 }
 
 const cd_params *cd_dedup_params(const cd_dedup *d) { return &d->params; }
+
+cd_status cd_dedup_keep_pairs(cd_dedup *d, int keep)
+{
+    if (d->ran) {
+        cd__set_error(d->errmsg, "cd_dedup_keep_pairs called after the run");
+        return CD_ERR_STATE;
+    }
+    d->keep_pairs = keep != 0;
+    return CD_OK;
+}
 
 static cd_status create_signers(cd_dedup *d)
 {
@@ -673,27 +686,51 @@ cd_status cd_dedup_add(cd_dedup *d, const cd_doc *docs, size_t n, cd_status *sta
     return CD_OK;
 }
 
-/* LSH: band keys of every non-empty document, then candidate pairs. With
- * lead_shingles, the bands of the lead signatures are added as more bands
- * (their own b x r, chosen for lead_threshold), so one grouping finds both. */
+/* The bands LSH groups: the signature's b x r, then with lead_shingles the
+ * lead signature's own b x r, chosen for lead_threshold, so that one
+ * grouping finds both. */
+typedef struct band_plan {
+    unsigned bands, rows, lead_bands, lead_rows;
+} band_plan;
+
+static band_plan plan_bands(const cd_dedup *d)
+{
+    band_plan plan = {d->params.bands, d->params.rows, 0, 0};
+    if (d->leads &&
+        cd_lsh_choose(d->params.lead_threshold, d->params.perm, d->params.fp_weight,
+                      d->params.fn_weight, &plan.lead_bands, &plan.lead_rows) != CD_OK)
+        plan.lead_bands = 0;
+    return plan;
+}
+
+/* The key of band j (lead bands follow the signature's) of doc. */
+static uint64_t band_key(const cd_dedup *d, const band_plan *plan, unsigned j, size_t doc)
+{
+    uint64_t key;
+    const uint32_t *sig = d->signatures + doc * d->params.perm;
+    unsigned rows = plan->rows;
+    uint64_t seed = d->params.seed;
+    if (j >= plan->bands) {
+        j -= plan->bands;
+        sig = d->leads + doc * d->params.perm;
+        rows = plan->lead_rows;
+        seed ^= 0x1eadbeefcafef00dull;
+    }
+    cd__lsh_band_keys(sig + (size_t)j * rows, 1, rows, seed + j, &key);
+    return key;
+}
+
+/* LSH for runs that keep every pair: the distinct candidate pairs. */
 static cd_status find_candidates(cd_dedup *d, cd__pair32 **pairs, size_t *count)
 {
-    unsigned bands = d->params.bands, rows = d->params.rows, perm = d->params.perm;
-    unsigned lead_bands = 0, lead_rows = 0;
-    if (d->leads &&
-        cd_lsh_choose(d->params.lead_threshold, perm, d->params.fp_weight, d->params.fn_weight,
-                      &lead_bands, &lead_rows) != CD_OK)
-        lead_bands = 0;
-    unsigned all = bands + lead_bands;
+    band_plan plan = plan_bands(d);
+    unsigned all = plan.bands + plan.lead_bands;
     uint64_t *keys = cd__malloc((d->count ? d->count : 1) * all * sizeof *keys);
     if (!keys)
         return CD_ERR_NOMEM;
-    for (size_t doc = 0; doc < d->count; doc++) {
-        cd__lsh_band_keys(d->signatures + doc * perm, bands, rows, d->params.seed, keys + doc * all);
-        if (lead_bands)
-            cd__lsh_band_keys(d->leads + doc * perm, lead_bands, lead_rows,
-                              d->params.seed ^ 0x1eadbeefcafef00dull, keys + doc * all + bands);
-    }
+    for (size_t doc = 0; doc < d->count; doc++)
+        for (unsigned j = 0; j < all; j++)
+            keys[doc * all + j] = band_key(d, &plan, j, doc);
     cd_status st = cd__lsh_candidates(keys, d->count, all, d->empty, d->params.max_bucket, pairs,
                                       count, &d->stats.oversized_buckets);
     cd__free(keys);
@@ -753,6 +790,75 @@ static cd_status verify_candidates(cd_dedup *d, const cd__pair32 *candidates, si
     }
     *edge_count = kept;
     return CD_OK;
+}
+
+/* cd__similarity_fn for the joiner: the pair's score, timed as
+ * verification. */
+static double timed_similarity(const void *ctx, uint32_t a, uint32_t b)
+{
+    cd_dedup *d = (cd_dedup *)ctx;
+    double t0 = cd__now();
+    double s = similarity(d, a, b);
+    d->stats.seconds_verify += cd__now() - t0;
+    return s;
+}
+
+/* LSH and verification together, for components without kept pairs: one
+ * band at a time, each bucket's pairs are verified unless their documents
+ * are in one cluster already (cluster_join.h). *edges receives the pairs
+ * that joined two clusters. */
+static cd_status join_candidates(cd_dedup *d, cd__edge **edges, size_t *edge_count)
+{
+    band_plan plan = plan_bands(d);
+    unsigned all = plan.bands + plan.lead_bands;
+    cd__lsh_grouper grouper = {0};
+    cd__joiner joiner;
+    uint64_t *keys = cd__malloc((d->count ? d->count : 1) * sizeof *keys);
+    cd_status st = cd__joiner_init(&joiner, d->count, d->params.threshold, timed_similarity, d);
+    if (st == CD_OK && !keys)
+        st = CD_ERR_NOMEM;
+    for (unsigned j = 0; j < all && st == CD_OK; j++) {
+        for (size_t doc = 0; doc < d->count; doc++)
+            keys[doc] = band_key(d, &plan, j, doc);
+        st = cd__lsh_group_band(&grouper, keys, d->count, d->empty, d->params.max_bucket,
+                                cd__joiner_bucket, &joiner, &d->stats.oversized_buckets);
+    }
+    d->stats.candidate_pairs = joiner.checked;
+    *edges = joiner.edges;
+    *edge_count = joiner.edge_count;
+    joiner.edges = NULL;
+    if (st != CD_OK) {
+        cd__free(*edges);
+        *edges = NULL;
+    }
+    cd__joiner_free(&joiner);
+    cd__lsh_grouper_free(&grouper);
+    cd__free(keys);
+    return st;
+}
+
+/* Candidates, then the verified pairs among them: every one of them when
+ * pairs are kept or clustering needs them (star), else only those that
+ * join two clusters. Times both stages. */
+static cd_status find_edges(cd_dedup *d, cd__edge **edges, size_t *edge_count)
+{
+    double t0 = cd__now();
+    if (!d->keep_pairs && d->params.cluster == CD_CLUSTER_COMPONENTS) {
+        cd_status st = join_candidates(d, edges, edge_count);
+        d->stats.seconds_lsh = cd__now() - t0 - d->stats.seconds_verify;
+        return st;
+    }
+    cd__pair32 *candidates = NULL;
+    size_t count = 0;
+    cd_status st = find_candidates(d, &candidates, &count);
+    double t1 = cd__now();
+    d->stats.seconds_lsh = t1 - t0;
+    d->stats.candidate_pairs = count;
+    if (st == CD_OK)
+        st = verify_candidates(d, candidates, count, edges, edge_count);
+    cd__free(candidates);
+    d->stats.seconds_verify = cd__now() - t1;
+    return st;
 }
 
 /* Learning: decides the chrome, then signs every kept document with it. */
@@ -853,38 +959,28 @@ static cd_status build_clusters(cd_dedup *d)
 static cd_status run_stages(cd_dedup *d)
 {
     size_t n = d->count;
-    cd__pair32 *candidates = NULL;
     cd__edge *edges = NULL;
     int64_t *rank = NULL;
-    size_t candidate_count = 0, edge_count = 0;
+    size_t edge_count = 0;
 
     cd_status st = CD_OK;
     if (learning(d) && (st = learn_and_sign(d)) != CD_OK)
         goto done;
-    double t0 = cd__now();
-    st = find_candidates(d, &candidates, &candidate_count);
-    if (st != CD_OK)
-        goto done;
-    d->stats.candidate_pairs = candidate_count;
-    double t1 = cd__now();
-    d->stats.seconds_lsh = t1 - t0;
-
-    st = verify_candidates(d, candidates, candidate_count, &edges, &edge_count);
-    cd__free(candidates);
-    candidates = NULL;
+    st = find_edges(d, &edges, &edge_count);
     if (st != CD_OK)
         goto done;
     d->stats.verified_pairs = edge_count;
-    d->pairs = cd__malloc((edge_count ? edge_count : 1) * sizeof *d->pairs);
-    if (!d->pairs) {
-        st = CD_ERR_NOMEM;
-        goto done;
+    if (d->keep_pairs) {
+        d->pairs = cd__malloc((edge_count ? edge_count : 1) * sizeof *d->pairs);
+        if (!d->pairs) {
+            st = CD_ERR_NOMEM;
+            goto done;
+        }
+        for (size_t i = 0; i < edge_count; i++)
+            d->pairs[i] = (cd_pair){edges[i].a, edges[i].b, edges[i].similarity};
+        d->pair_count = edge_count;
     }
-    for (size_t i = 0; i < edge_count; i++)
-        d->pairs[i] = (cd_pair){edges[i].a, edges[i].b, edges[i].similarity};
-    d->pair_count = edge_count;
     double t2 = cd__now();
-    d->stats.seconds_verify = t2 - t1;
 
     rank = cd__malloc((n ? n : 1) * sizeof *rank);
     d->representative = cd__malloc((n ? n : 1) * sizeof *d->representative);
@@ -909,7 +1005,6 @@ static cd_status run_stages(cd_dedup *d)
     st = build_clusters(d);
     d->stats.seconds_cluster = cd__now() - t2;
 done:
-    cd__free(candidates);
     cd__free(edges);
     cd__free(rank);
     return st;

@@ -186,38 +186,38 @@ void cd__lsh_band_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint6
 
 /* ----------------------------------------------------------- radix sorts */
 
-/* One (key, doc) entry of a band. */
-typedef struct entry {
-    uint64_t key;
-    uint32_t doc;
-} entry;
+/* Entries of a band are packed as (key >> 32) << 32 | doc: sorting by the
+ * high 32 bits with a stable sort keeps the documents of a run ascending. */
+enum { HIGH_DIGIT_BITS = 11, HIGH_DIGITS = 1 << HIGH_DIGIT_BITS, HIGH_PASSES = 3 };
 
-/* Stable LSD radix sort of n entries by key, 8 bits per pass; a pass where
- * every key has the same digit is skipped. Returns whichever of a and
- * scratch holds the result. */
-static entry *radix_sort_entries(entry *a, entry *scratch, size_t n)
+/* Stable LSD radix sort of n packed entries by their high 32 bits, 11 bits
+ * per pass; a pass where every entry has the same digit is skipped. Returns
+ * whichever of a and scratch holds the result. */
+static uint64_t *radix_sort_high32(uint64_t *a, uint64_t *scratch, size_t n)
 {
-    size_t count[8][256];
-    memset(count, 0, sizeof count);
+    uint32_t counts[HIGH_PASSES][HIGH_DIGITS];
+    memset(counts, 0, sizeof counts);
     for (size_t i = 0; i < n; i++) {
-        uint64_t k = a[i].key;
-        for (int d = 0; d < 8; d++)
-            count[d][(k >> (8 * d)) & 0xff]++;
+        uint64_t k = a[i] >> 32;
+        counts[0][k & (HIGH_DIGITS - 1)]++;
+        counts[1][(k >> HIGH_DIGIT_BITS) & (HIGH_DIGITS - 1)]++;
+        counts[2][k >> (2 * HIGH_DIGIT_BITS)]++;
     }
-    entry *src = a, *dst = scratch;
-    for (int d = 0; d < 8; d++) {
-        size_t *c = count[d];
-        if (n == 0 || c[(src[0].key >> (8 * d)) & 0xff] == n)
+    uint64_t *src = a, *dst = scratch;
+    for (int d = 0; d < HIGH_PASSES; d++) {
+        unsigned shift = 32 + d * HIGH_DIGIT_BITS;
+        uint32_t *c = counts[d];
+        if (n == 0 || c[(src[0] >> shift) & (HIGH_DIGITS - 1)] == n)
             continue;
-        size_t sum = 0;
-        for (int v = 0; v < 256; v++) {
-            size_t t = c[v];
+        uint32_t sum = 0;
+        for (int v = 0; v < HIGH_DIGITS; v++) {
+            uint32_t t = c[v];
             c[v] = sum;
             sum += t;
         }
         for (size_t i = 0; i < n; i++)
-            dst[c[(src[i].key >> (8 * d)) & 0xff]++] = src[i];
-        entry *t = src;
+            dst[c[(src[i] >> shift) & (HIGH_DIGITS - 1)]++] = src[i];
+        uint64_t *t = src;
         src = dst;
         dst = t;
     }
@@ -297,34 +297,126 @@ static int pair_list_dedup(pair_list *p)
     return 0;
 }
 
-/* Appends the pairs of one bucket (docs ascending). Returns 0 or -1. */
-static int emit_bucket(pair_list *p, const entry *e, size_t m, size_t max_bucket, size_t *oversized)
+/* cd__bucket_fn: appends the pairs of one bucket to the pair_list ctx. */
+static cd_status emit_bucket(void *ctx, const uint32_t *docs, size_t m, int capped)
 {
-    uint64_t more;
-    int capped = max_bucket != 0 && m > max_bucket;
-    if (capped)
-        more = m - 1;
-    else
-        more = (uint64_t)m * (m - 1) / 2;
-    if (more > SIZE_MAX - p->n)
-        return -1;
-    if (cd__grow((void **)&p->v, &p->cap, p->n + (size_t)more, sizeof *p->v) != 0)
-        return -1;
+    pair_list *p = ctx;
+    uint64_t more = capped ? m - 1 : (uint64_t)m * (m - 1) / 2;
+    if (more > SIZE_MAX - p->n ||
+        cd__grow((void **)&p->v, &p->cap, p->n + (size_t)more, sizeof *p->v) != 0)
+        return CD_ERR_NOMEM;
     uint64_t *out = p->v + p->n;
-    if (capped) {
-        uint64_t first = (uint64_t)e[0].doc << 32;
-        for (size_t k = 1; k < m; k++)
-            *out++ = first | e[k].doc;
-        (*oversized)++;
-    } else {
-        for (size_t i = 0; i + 1 < m; i++) {
-            uint64_t a = (uint64_t)e[i].doc << 32;
-            for (size_t k = i + 1; k < m; k++)
-                *out++ = a | e[k].doc;
-        }
+    size_t firsts = capped ? 1 : m - 1;
+    for (size_t i = 0; i < firsts; i++) {
+        uint64_t a = (uint64_t)docs[i] << 32;
+        for (size_t k = i + 1; k < m; k++)
+            *out++ = a | docs[k];
     }
     p->n += (size_t)more;
-    return 0;
+    return CD_OK;
+}
+
+/* ------------------------------------------------------------- grouping */
+
+void cd__lsh_grouper_free(cd__lsh_grouper *g)
+{
+    cd__free(g->sorted);
+    cd__free(g->scratch);
+    cd__free(g->bucket);
+    *g = (cd__lsh_grouper){0};
+}
+
+/* Sorts docs[0..m) by (keys[doc], doc): an insertion sort, as the
+ * documents of all but a few keys are already in order. */
+static void sort_by_full_key(uint32_t *docs, size_t m, const uint64_t *keys)
+{
+    for (size_t i = 1; i < m; i++) {
+        uint32_t doc = docs[i];
+        size_t j = i;
+        while (j > 0 && (keys[docs[j - 1]] > keys[doc] ||
+                         (keys[docs[j - 1]] == keys[doc] && docs[j - 1] > doc))) {
+            docs[j] = docs[j - 1];
+            j--;
+        }
+        docs[j] = doc;
+    }
+}
+
+/* Visits docs[0..m) (ascending, one key) as a bucket when m >= 2. */
+static cd_status visit_bucket(const uint32_t *docs, size_t m, size_t max_bucket,
+                              cd__bucket_fn visit, void *ctx, size_t *oversized)
+{
+    if (m < 2)
+        return CD_OK;
+    int capped = max_bucket != 0 && m > max_bucket;
+    if (capped && oversized)
+        (*oversized)++;
+    return visit(ctx, docs, m, capped);
+}
+
+/* One run of m >= 2 entries sharing the high 32 bits of their keys: one
+ * bucket, or (rarely) several when the low bits differ. */
+static cd_status visit_run(cd__lsh_grouper *g, const uint64_t *run, size_t m,
+                           const uint64_t *keys, size_t max_bucket, cd__bucket_fn visit,
+                           void *ctx, size_t *oversized)
+{
+    if (cd__grow((void **)&g->bucket, &g->bucket_capacity, m, sizeof *g->bucket) != 0)
+        return CD_ERR_NOMEM;
+    uint32_t *docs = g->bucket;
+    int one_key = 1;
+    for (size_t i = 0; i < m; i++) {
+        docs[i] = (uint32_t)run[i];
+        one_key &= keys[docs[i]] == keys[docs[0]];
+    }
+    if (one_key)
+        return visit_bucket(docs, m, max_bucket, visit, ctx, oversized);
+    sort_by_full_key(docs, m, keys);
+    size_t lo = 0;
+    while (lo < m) {
+        size_t hi = lo + 1;
+        while (hi < m && keys[docs[hi]] == keys[docs[lo]])
+            hi++;
+        cd_status st = visit_bucket(docs + lo, hi - lo, max_bucket, visit, ctx, oversized);
+        if (st != CD_OK)
+            return st;
+        lo = hi;
+    }
+    return CD_OK;
+}
+
+cd_status cd__lsh_group_band(cd__lsh_grouper *g, const uint64_t *keys, size_t n,
+                             const uint8_t *skip, size_t max_bucket, cd__bucket_fn visit,
+                             void *ctx, size_t *oversized)
+{
+    if ((uint64_t)n > UINT32_MAX || (n > 0 && !keys) || !visit || !g)
+        return CD_ERR_ARG;
+    if (n > g->capacity) {
+        cd__free(g->sorted);
+        cd__free(g->scratch);
+        g->sorted = cd__malloc(n * sizeof *g->sorted);
+        g->scratch = cd__malloc(n * sizeof *g->scratch);
+        g->capacity = g->sorted && g->scratch ? n : 0;
+        if (!g->capacity)
+            return CD_ERR_NOMEM;
+    }
+    size_t m = 0;
+    for (size_t doc = 0; doc < n; doc++)
+        if (!(skip && skip[doc]))
+            g->sorted[m++] = (keys[doc] & 0xffffffff00000000u) | doc;
+    const uint64_t *v = radix_sort_high32(g->sorted, g->scratch, m);
+    size_t lo = 0;
+    while (lo < m) {
+        size_t hi = lo + 1;
+        while (hi < m && (v[hi] >> 32) == (v[lo] >> 32))
+            hi++;
+        if (hi - lo >= 2) {
+            cd_status st = visit_run(g, v + lo, hi - lo, keys, max_bucket, visit, ctx, oversized);
+            if (st != CD_OK)
+                return st;
+        }
+        lo = hi;
+    }
+    return CD_OK;
 }
 
 cd_status cd__lsh_candidates(const uint64_t *keys, size_t n, unsigned bands, const uint8_t *skip,
@@ -349,57 +441,27 @@ cd_status cd__lsh_candidates(const uint64_t *keys, size_t n, unsigned bands, con
     cd_status status = CD_ERR_NOMEM;
     size_t n_oversized = 0;
     pair_list p = {0};
-    entry *a = NULL, *b = NULL;
-
-    size_t live = 0;
-    for (size_t doc = 0; doc < n; doc++)
-        live += !(skip && skip[doc]);
-    if (live < 2) {
-        status = CD_OK;
-        goto done;
-    }
-    a = cd__malloc(live * sizeof *a);
-    b = cd__malloc(live * sizeof *b);
-    if (!a || !b)
+    cd__lsh_grouper g = {0};
+    uint64_t *band = cd__malloc(n * sizeof *band);
+    if (!band)
         goto fail;
-
     for (unsigned j = 0; j < bands; j++) {
-        size_t m = 0;
-        for (size_t doc = 0; doc < n; doc++) {
-            if (skip && skip[doc])
-                continue;
-            a[m].key = keys[doc * bands + j];
-            a[m].doc = (uint32_t)doc;
-            m++;
-        }
-        /* Docs went in ascending and the sort is stable: within a bucket
-         * they stay ascending, so a < b in every pair. */
-        entry *sorted = radix_sort_entries(a, b, m);
-        size_t lo = 0;
-        while (lo < m) {
-            size_t hi = lo + 1;
-            while (hi < m && sorted[hi].key == sorted[lo].key)
-                hi++;
-            if (hi - lo >= 2 &&
-                emit_bucket(&p, sorted + lo, hi - lo, max_bucket, &n_oversized) != 0)
-                goto fail;
-            lo = hi;
-        }
+        for (size_t doc = 0; doc < n; doc++)
+            band[doc] = keys[doc * bands + j];
+        status = cd__lsh_group_band(&g, band, n, skip, max_bucket, emit_bucket, &p, &n_oversized);
+        if (status != CD_OK)
+            goto fail;
         /* Bound the memory held by repeats across bands: dedup whenever the
          * list has doubled since the last dedup. */
-        if (j + 1 < bands && p.n >= 65536 && p.n > 2 * p.unique_after_last_dedup) {
-            if (pair_list_dedup(&p) != 0)
-                goto fail;
-        }
+        if (j + 1 < bands && p.n >= 65536 && p.n > 2 * p.unique_after_last_dedup &&
+            pair_list_dedup(&p) != 0)
+            goto nomem;
     }
     if (pair_list_dedup(&p) != 0)
-        goto fail;
-    status = CD_OK;
-
-done:
-    cd__free(a);
-    cd__free(b);
+        goto nomem;
+    cd__free(band);
     cd__free(p.scratch);
+    cd__lsh_grouper_free(&g);
     if (p.n == 0) {
         cd__free(p.v);
         p.v = NULL;
@@ -422,12 +484,14 @@ done:
     *count = p.n;
     if (oversized)
         *oversized = n_oversized;
-    return status;
+    return CD_OK;
 
+nomem:
+    status = CD_ERR_NOMEM;
 fail:
-    cd__free(a);
-    cd__free(b);
+    cd__free(band);
     cd__free(p.scratch);
     cd__free(p.v);
-    return CD_ERR_NOMEM;
+    cd__lsh_grouper_free(&g);
+    return status;
 }

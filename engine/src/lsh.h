@@ -26,6 +26,42 @@ typedef struct cd__pair32 {
 void cd__lsh_band_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint64_t seed,
                        uint64_t *keys);
 
+/* Called once per bucket (documents sharing one band's key) of m >= 2
+ * documents, docs ascending. capped: m is over the caller's max_bucket, so
+ * only the pairs (docs[0], docs[i]) should be used. A status other than
+ * CD_OK stops the grouping, which returns it. */
+typedef cd_status (*cd__bucket_fn)(void *ctx, const uint32_t *docs, size_t m, int capped);
+
+/* Buffers for grouping one band after another; zero-initialise, free with
+ * cd__lsh_grouper_free. */
+typedef struct cd__lsh_grouper {
+    uint64_t *sorted, *scratch; /* (key >> 32) << 32 | doc, for the radix sort */
+    size_t capacity;            /* entries in each */
+    uint32_t *bucket;           /* the documents of one bucket */
+    size_t bucket_capacity;
+} cd__lsh_grouper;
+
+void cd__lsh_grouper_free(cd__lsh_grouper *g);
+
+/* Visits the buckets of one band.
+ *   keys        n keys: keys[doc] is doc's key in this band.
+ *   skip        NULL, or n flags: a document with skip[doc] != 0 is in no
+ *               bucket (empty documents).
+ *   max_bucket  0 (no cap), or the size over which a bucket is passed to
+ *               visit as capped and counted in *oversized.
+ *   oversized   incremented per capped bucket; may be NULL.
+ * Buckets are visited in the order of their keys' high 32 bits, each with
+ * its documents ascending; two keys that share their high 32 bits are
+ * still separate buckets. Entries are sorted by a radix sort on the high
+ * 32 bits of the key (3 passes of 11 bits), so memory is 16 bytes per
+ * document plus one bucket's documents.
+ * Errors: CD_ERR_ARG (n over UINT32_MAX, NULL keys with n > 0, NULL
+ * visit), CD_ERR_NOMEM, or what visit returned. Thread-safe for distinct
+ * groupers. */
+cd_status cd__lsh_group_band(cd__lsh_grouper *g, const uint64_t *keys, size_t n,
+                             const uint8_t *skip, size_t max_bucket, cd__bucket_fn visit,
+                             void *ctx, size_t *oversized);
+
 /* Finds the candidate pairs of n documents from their band keys.
  *   keys        n*bands keys, keys[doc*bands + j] = key of band j of doc.
  *   skip        NULL, or n flags: a document with skip[doc] != 0 never
@@ -41,9 +77,9 @@ void cd__lsh_band_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint6
  *   count       number of pairs.
  *   oversized   number of buckets over max_bucket, over all bands (a
  *               bucket is counted once per band it occurs in); may be NULL.
- * Grouping sorts (key, doc) entries one band at a time with an LSD radix
- * sort, so memory is about 32 bytes per non-skipped document plus 16 bytes
- * per candidate pair (before duplicates across bands are removed).
+ * Groups one band at a time with cd__lsh_group_band, so memory is about
+ * 24 bytes per non-skipped document plus 16 bytes per candidate pair
+ * (before duplicates across bands are removed).
  * Errors: CD_ERR_ARG (n over UINT32_MAX, n*bands overflows, or NULL keys
  * with n*bands > 0, or NULL pairs/count), CD_ERR_NOMEM. On error *pairs is
  * NULL, *count and *oversized are 0 and nothing is leaked. Thread-safe

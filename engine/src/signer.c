@@ -231,20 +231,34 @@ static cd_status shingle_doc(cd_signer *s, const cd_doc *doc, int extract, cd__s
     return st;
 }
 
-/* Sorts v[0..n) with an LSD radix sort on bytes (scratch of n values). */
+/* Sorts v[0..n) with an LSD radix sort on bytes (scratch of n values): one
+ * read takes all four histograms, then four scatters go back and forth
+ * between v and scratch, ending in v. */
 static void radix_sort_u32(uint32_t *v, uint32_t *scratch, size_t n)
 {
-    for (unsigned shift = 0; shift < 32; shift += 8) {
-        size_t count[257] = {0};
+    size_t count[4][256];
+    memset(count, 0, sizeof count);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t x = v[i];
+        count[0][x & 0xff]++;
+        count[1][(x >> 8) & 0xff]++;
+        count[2][(x >> 16) & 0xff]++;
+        count[3][x >> 24]++;
+    }
+    uint32_t *src = v, *dst = scratch;
+    for (unsigned d = 0; d < 4; d++) {
+        unsigned shift = 8 * d;
+        size_t sum = 0;
+        for (int b = 0; b < 256; b++) {
+            size_t t = count[d][b];
+            count[d][b] = sum;
+            sum += t;
+        }
         for (size_t i = 0; i < n; i++)
-            count[((v[i] >> shift) & 0xff) + 1]++;
-        if (count[((v[0] >> shift) & 0xff) + 1] == n)
-            continue; /* every value has this digit */
-        for (int d = 0; d < 256; d++)
-            count[d + 1] += count[d];
-        for (size_t i = 0; i < n; i++)
-            scratch[count[(v[i] >> shift) & 0xff]++] = v[i];
-        memcpy(v, scratch, n * sizeof *v);
+            dst[count[d][(src[i] >> shift) & 0xff]++] = src[i];
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
     }
 }
 

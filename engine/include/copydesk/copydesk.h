@@ -348,6 +348,15 @@ const cd_params *cd_dedup_params(const cd_dedup *dedup);
 cd_status cd_dedup_add(cd_dedup *dedup, const cd_doc *docs, size_t n,
                        cd_status *statuses);
 
+/* Whether cd_dedup_run keeps every verified pair for cd_dedup_pair (keep
+ * != 0, the default). With keep 0 and components clustering, the run
+ * verifies a candidate pair only when its documents are not yet in one
+ * cluster: the clusters, representatives and similarities are the same,
+ * cd_dedup_pair_count is 0, and a story with many copies costs about one
+ * verification per copy instead of one per pair. Call before the run.
+ * Errors: CD_ERR_STATE (after the run). */
+cd_status cd_dedup_keep_pairs(cd_dedup *dedup, int keep);
+
 /* Runs LSH, verification and clustering over every added document. Call
  * once. Errors: CD_ERR_NOMEM, CD_ERR_STATE (called twice). */
 cd_status cd_dedup_run(cd_dedup *dedup);
@@ -375,7 +384,8 @@ cd_status cd_dedup_cluster(const cd_dedup *dedup, size_t index,
                            size_t *representative, const size_t **members,
                            size_t *size);
 
-/* Verified pairs (edges) after cd_dedup_run, sorted by (a, b) with a < b. */
+/* Verified pairs (edges) after cd_dedup_run, sorted by (a, b) with a < b;
+ * none unless pairs were kept (cd_dedup_keep_pairs). */
 typedef struct cd_pair {
     size_t a, b;
     double similarity;
@@ -391,8 +401,9 @@ typedef struct cd_dedup_stats {
     size_t undated;         /* date absent or unparseable */
     size_t invalid_utf8;    /* byte sequences replaced */
     size_t tokens, shingles;
-    size_t candidate_pairs; /* distinct pairs proposed by LSH */
-    size_t verified_pairs;  /* pairs at or above the threshold */
+    size_t candidate_pairs; /* distinct pairs proposed by LSH; without kept
+                               pairs, those verified (not yet in one cluster) */
+    size_t verified_pairs;  /* of those, the pairs at or above the threshold */
     size_t oversized_buckets; /* buckets over max_bucket */
     size_t clusters;        /* clusters of size >= 2 */
     size_t largest_cluster;
