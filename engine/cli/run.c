@@ -468,19 +468,17 @@ static void print_parameters(const cd_dedup *engine, run_mode mode)
               p->match == CD_MATCH_CONTAINMENT ? "containment" : "Jaccard", p->threshold,
               p->verify == CD_VERIFY_EXACT ? "exact" : "estimated",
               p->cluster == CD_CLUSTER_STAR ? "star" : "connected components");
-    /* The engine's arrays per document (dedup.c): id offset, date, text
-     * length, size, empty flag and about two id-set slots: 45 bytes.
-     * Grouping without kept pairs: one band's key (8), its sort entries
-     * (2 x 8) and the union-find (4); with kept pairs, every band's key,
-     * the sort entries and 16 bytes per candidate pair. */
-    size_t grouping = mode == MODE_PAIRS || p->cluster == CD_CLUSTER_STAR
-                          ? (size_t)(p->bands + lead_bands) * 8 + 24
-                          : 28;
-    cli_error("memory per document: %zu bytes of signature%s%s + 45 bytes of bookkeeping + its "
-              "id; grouping adds %zu bytes%s",
-              (size_t)p->perm * 4, p->lead_shingles ? " + as much for its lead" : "",
-              p->verify == CD_VERIFY_EXACT ? " + 4 bytes per distinct shingle" : "", grouping,
-              grouping > 28 ? " + 16 per candidate pair" : "");
+    /* The engine's arrays per document (dedup.c): the signature, every
+     * band's key (the lead's too), and id offset, date, text length, size,
+     * empty flag and about two id-set slots (45 bytes). Grouping: the sort
+     * entries (2 x 8), and the union-find (4) or, with every pair kept,
+     * 16 bytes per candidate pair. */
+    int every_pair = mode == MODE_PAIRS || p->cluster == CD_CLUSTER_STAR;
+    cli_error("memory per document: %zu bytes of signature + %zu bytes of band keys%s + 45 bytes "
+              "of bookkeeping + its id; grouping adds %s",
+              (size_t)p->perm * 4, (size_t)(p->bands + lead_bands) * 8,
+              p->verify == CD_VERIFY_EXACT ? " + 4 bytes per distinct shingle" : "",
+              every_pair ? "16 bytes + 16 per candidate pair" : "20 bytes");
 }
 
 /* Reads a model saved with --boilerplate-save. Returns NULL after a

@@ -23,8 +23,17 @@
 
 #define NO_DOC UINT32_MAX
 
+/* The bands LSH groups: the signature's b x r, then with lead_shingles the
+ * lead signature's own b x r, chosen for lead_threshold, so that one
+ * grouping finds both. */
+typedef struct band_plan {
+    unsigned bands, rows, lead_bands, lead_rows;
+    unsigned all; /* bands + lead_bands */
+} band_plan;
+
 struct cd_dedup {
     cd_params params;
+    band_plan plan;
     char errmsg[CD_ERRMSG_SIZE];
     int ran;
 
@@ -35,7 +44,8 @@ struct cd_dedup {
     int64_t *dates;       /* epoch seconds; INT64_MAX when undated */
     uint64_t *text_bytes;
     uint8_t *empty;
-    uint32_t *leads;      /* count × perm: MinHash of the leading shingles (lead_shingles > 0) */
+    uint64_t **band_keys; /* plan.all arrays of count: LSH band keys, the signature's bands
+                             then the lead's, band by band so grouping reads them in order */
     uint32_t **sets;      /* sorted distinct 32-bit shingle hashes (verify exact) */
     uint32_t *sizes;      /* distinct shingles (exact) or shingles (estimate) */
     unsigned char **kept; /* learning: the document's fields until it is signed */
@@ -153,10 +163,10 @@ static int reserve_documents(cd_dedup *d, size_t extra)
     if (!(p = cd__realloc(d->sizes, cap * sizeof *d->sizes)))
         return -1;
     d->sizes = p;
-    if (d->params.lead_shingles) {
-        if (!(p = cd__realloc(d->leads, cap * perm * sizeof(uint32_t))))
+    for (unsigned j = 0; j < d->plan.all; j++) {
+        if (!(p = cd__realloc(d->band_keys[j], cap * sizeof(uint64_t))))
             return -1;
-        d->leads = p;
+        d->band_keys[j] = p;
     }
     if (keeps_sets(d)) {
         if (!(p = cd__realloc(d->sets, cap * sizeof *d->sets)))
@@ -170,6 +180,32 @@ static int reserve_documents(cd_dedup *d, size_t extra)
     }
     d->capacity = cap;
     return 0;
+}
+
+static band_plan plan_bands(const cd_params *params)
+{
+    band_plan plan = {params->bands, params->rows, 0, 0, 0};
+    if (params->lead_shingles &&
+        cd_lsh_choose(params->lead_threshold, params->perm, params->fp_weight, params->fn_weight,
+                      &plan.lead_bands, &plan.lead_rows) != CD_OK)
+        plan.lead_bands = 0;
+    plan.all = plan.bands + plan.lead_bands;
+    return plan;
+}
+
+/* Stores the band keys of document number: its signature's bands, then
+ * its lead's (the lead seed differs, so equal bands of the two never meet). */
+static void store_band_keys(cd_dedup *d, uint32_t number, const uint32_t *sig,
+                            const uint32_t *lead)
+{
+    const band_plan *plan = &d->plan;
+    uint64_t keys[1024]; /* bands, lead bands <= perm <= 1024 */
+    cd__lsh_band_keys(sig, plan->bands, plan->rows, d->params.seed, keys);
+    if (plan->lead_bands)
+        cd__lsh_band_keys(lead, plan->lead_bands, plan->lead_rows,
+                          d->params.seed ^ 0x1eadbeefcafef00dull, keys + plan->bands);
+    for (unsigned j = 0; j < plan->all; j++)
+        d->band_keys[j][number] = keys[j];
 }
 
 static unsigned online_cores(void)
@@ -191,9 +227,13 @@ cd_status cd_dedup_create(const cd_params *params, cd_dedup **out)
     }
     d->thread_count = d->params.threads ? d->params.threads : online_cores();
     d->keep_pairs = 1;
-    if (d->params.boilerplate &&
-        cd__bp_learner_create(d->params.boilerplate_min_stories,
-                              d->params.boilerplate_min_sources, &d->learner) != CD_OK) {
+    d->plan = plan_bands(&d->params);
+    d->band_keys = cd__calloc(d->plan.all ? d->plan.all : 1, sizeof *d->band_keys);
+    if (!d->band_keys ||
+        (d->params.boilerplate &&
+         cd__bp_learner_create(d->params.boilerplate_min_stories,
+                               d->params.boilerplate_min_sources, &d->learner) != CD_OK)) {
+        cd__free(d->band_keys);
         cd__free(d);
         return CD_ERR_NOMEM;
     }
@@ -240,7 +280,9 @@ void cd_dedup_free(cd_dedup *d)
     cd__free(d->text_bytes);
     cd__free(d->empty);
     cd__free(d->sizes);
-    cd__free(d->leads);
+    for (unsigned j = 0; d->band_keys && j < d->plan.all; j++)
+        cd__free(d->band_keys[j]);
+    cd__free(d->band_keys);
     if (d->sets)
         for (size_t doc = 0; doc < d->count; doc++)
             cd__free(d->sets[doc]);
@@ -397,7 +439,8 @@ static cd_status sign_document(sign_job *job, const cd_doc *doc, int extract, ui
         out.line_count = lines->count;
     }
     out.sig = d->signatures + (size_t)number * perm;
-    out.lead = d->leads ? d->leads + (size_t)number * perm : NULL;
+    uint32_t lead[1024]; /* perm <= 1024 (cd_params_resolve) */
+    out.lead = d->plan.lead_bands ? lead : NULL;
     out.lead_shingles = d->params.lead_shingles;
     out.want_set = keeps_sets(d);
     cd_status st = cd__signer_run(job->signer, doc, extract, &out);
@@ -410,6 +453,7 @@ static cd_status sign_document(sign_job *job, const cd_doc *doc, int extract, ui
         memcpy(set, out.set, out.set_count * sizeof *set);
         d->sets[number] = set;
     }
+    store_band_keys(d, number, out.sig, lead);
     size_t size = keeps_sets(d) ? out.set_count : out.shingles;
     d->sizes[number] = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
     d->empty[number] = out.shingles == 0;
@@ -686,55 +730,12 @@ cd_status cd_dedup_add(cd_dedup *d, const cd_doc *docs, size_t n, cd_status *sta
     return CD_OK;
 }
 
-/* The bands LSH groups: the signature's b x r, then with lead_shingles the
- * lead signature's own b x r, chosen for lead_threshold, so that one
- * grouping finds both. */
-typedef struct band_plan {
-    unsigned bands, rows, lead_bands, lead_rows;
-} band_plan;
-
-static band_plan plan_bands(const cd_dedup *d)
-{
-    band_plan plan = {d->params.bands, d->params.rows, 0, 0};
-    if (d->leads &&
-        cd_lsh_choose(d->params.lead_threshold, d->params.perm, d->params.fp_weight,
-                      d->params.fn_weight, &plan.lead_bands, &plan.lead_rows) != CD_OK)
-        plan.lead_bands = 0;
-    return plan;
-}
-
-/* The key of band j (lead bands follow the signature's) of doc. */
-static uint64_t band_key(const cd_dedup *d, const band_plan *plan, unsigned j, size_t doc)
-{
-    uint64_t key;
-    const uint32_t *sig = d->signatures + doc * d->params.perm;
-    unsigned rows = plan->rows;
-    uint64_t seed = d->params.seed;
-    if (j >= plan->bands) {
-        j -= plan->bands;
-        sig = d->leads + doc * d->params.perm;
-        rows = plan->lead_rows;
-        seed ^= 0x1eadbeefcafef00dull;
-    }
-    cd__lsh_band_keys(sig + (size_t)j * rows, 1, rows, seed + j, &key);
-    return key;
-}
-
 /* LSH for runs that keep every pair: the distinct candidate pairs. */
 static cd_status find_candidates(cd_dedup *d, cd__pair32 **pairs, size_t *count)
 {
-    band_plan plan = plan_bands(d);
-    unsigned all = plan.bands + plan.lead_bands;
-    uint64_t *keys = cd__malloc((d->count ? d->count : 1) * all * sizeof *keys);
-    if (!keys)
-        return CD_ERR_NOMEM;
-    for (size_t doc = 0; doc < d->count; doc++)
-        for (unsigned j = 0; j < all; j++)
-            keys[doc * all + j] = band_key(d, &plan, j, doc);
-    cd_status st = cd__lsh_candidates(keys, d->count, all, d->empty, d->params.max_bucket, pairs,
-                                      count, &d->stats.oversized_buckets);
-    cd__free(keys);
-    return st;
+    return cd__lsh_candidates_banded((const uint64_t *const *)d->band_keys, d->plan.all, 1,
+                                     d->count, d->empty, d->params.max_bucket, pairs, count,
+                                     &d->stats.oversized_buckets);
 }
 
 /* |A ∩ B| of two sorted sets. */
@@ -809,20 +810,13 @@ static double timed_similarity(const void *ctx, uint32_t a, uint32_t b)
  * that joined two clusters. */
 static cd_status join_candidates(cd_dedup *d, cd__edge **edges, size_t *edge_count)
 {
-    band_plan plan = plan_bands(d);
-    unsigned all = plan.bands + plan.lead_bands;
     cd__lsh_grouper grouper = {0};
     cd__joiner joiner;
-    uint64_t *keys = cd__malloc((d->count ? d->count : 1) * sizeof *keys);
     cd_status st = cd__joiner_init(&joiner, d->count, d->params.threshold, timed_similarity, d);
-    if (st == CD_OK && !keys)
-        st = CD_ERR_NOMEM;
-    for (unsigned j = 0; j < all && st == CD_OK; j++) {
-        for (size_t doc = 0; doc < d->count; doc++)
-            keys[doc] = band_key(d, &plan, j, doc);
-        st = cd__lsh_group_band(&grouper, keys, d->count, d->empty, d->params.max_bucket,
-                                cd__joiner_bucket, &joiner, &d->stats.oversized_buckets);
-    }
+    for (unsigned j = 0; j < d->plan.all && st == CD_OK; j++)
+        st = cd__lsh_group_band(&grouper, d->band_keys[j], 1, d->count, d->empty,
+                                d->params.max_bucket, cd__joiner_bucket, &joiner,
+                                &d->stats.oversized_buckets);
     d->stats.candidate_pairs = joiner.checked;
     *edges = joiner.edges;
     *edge_count = joiner.edge_count;
@@ -833,7 +827,6 @@ static cd_status join_candidates(cd_dedup *d, cd__edge **edges, size_t *edge_cou
     }
     cd__joiner_free(&joiner);
     cd__lsh_grouper_free(&grouper);
-    cd__free(keys);
     return st;
 }
 

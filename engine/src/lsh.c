@@ -6,7 +6,7 @@
 
 #include <math.h>
 #include <string.h>
-#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack (big-endian path) */
+#define XXH_INLINE_ALL /* short band inputs: let the compiler inline XXH3; also XXH3_state_t */
 #include <xxhash.h>
 
 #include "alloc.h"
@@ -326,15 +326,16 @@ void cd__lsh_grouper_free(cd__lsh_grouper *g)
     *g = (cd__lsh_grouper){0};
 }
 
-/* Sorts docs[0..m) by (keys[doc], doc): an insertion sort, as the
- * documents of all but a few keys are already in order. */
-static void sort_by_full_key(uint32_t *docs, size_t m, const uint64_t *keys)
+/* Sorts docs[0..m) by (keys[doc * stride], doc): an insertion sort, as
+ * the documents of all but a few keys are already in order. */
+static void sort_by_full_key(uint32_t *docs, size_t m, const uint64_t *keys, size_t stride)
 {
     for (size_t i = 1; i < m; i++) {
         uint32_t doc = docs[i];
+        uint64_t key = keys[doc * stride];
         size_t j = i;
-        while (j > 0 && (keys[docs[j - 1]] > keys[doc] ||
-                         (keys[docs[j - 1]] == keys[doc] && docs[j - 1] > doc))) {
+        while (j > 0 && (keys[docs[j - 1] * stride] > key ||
+                         (keys[docs[j - 1] * stride] == key && docs[j - 1] > doc))) {
             docs[j] = docs[j - 1];
             j--;
         }
@@ -357,8 +358,8 @@ static cd_status visit_bucket(const uint32_t *docs, size_t m, size_t max_bucket,
 /* One run of m >= 2 entries sharing the high 32 bits of their keys: one
  * bucket, or (rarely) several when the low bits differ. */
 static cd_status visit_run(cd__lsh_grouper *g, const uint64_t *run, size_t m,
-                           const uint64_t *keys, size_t max_bucket, cd__bucket_fn visit,
-                           void *ctx, size_t *oversized)
+                           const uint64_t *keys, size_t stride, size_t max_bucket,
+                           cd__bucket_fn visit, void *ctx, size_t *oversized)
 {
     if (cd__grow((void **)&g->bucket, &g->bucket_capacity, m, sizeof *g->bucket) != 0)
         return CD_ERR_NOMEM;
@@ -366,15 +367,15 @@ static cd_status visit_run(cd__lsh_grouper *g, const uint64_t *run, size_t m,
     int one_key = 1;
     for (size_t i = 0; i < m; i++) {
         docs[i] = (uint32_t)run[i];
-        one_key &= keys[docs[i]] == keys[docs[0]];
+        one_key &= keys[docs[i] * stride] == keys[docs[0] * stride];
     }
     if (one_key)
         return visit_bucket(docs, m, max_bucket, visit, ctx, oversized);
-    sort_by_full_key(docs, m, keys);
+    sort_by_full_key(docs, m, keys, stride);
     size_t lo = 0;
     while (lo < m) {
         size_t hi = lo + 1;
-        while (hi < m && keys[docs[hi]] == keys[docs[lo]])
+        while (hi < m && keys[docs[hi] * stride] == keys[docs[lo] * stride])
             hi++;
         cd_status st = visit_bucket(docs + lo, hi - lo, max_bucket, visit, ctx, oversized);
         if (st != CD_OK)
@@ -384,11 +385,11 @@ static cd_status visit_run(cd__lsh_grouper *g, const uint64_t *run, size_t m,
     return CD_OK;
 }
 
-cd_status cd__lsh_group_band(cd__lsh_grouper *g, const uint64_t *keys, size_t n,
+cd_status cd__lsh_group_band(cd__lsh_grouper *g, const uint64_t *keys, size_t stride, size_t n,
                              const uint8_t *skip, size_t max_bucket, cd__bucket_fn visit,
                              void *ctx, size_t *oversized)
 {
-    if ((uint64_t)n > UINT32_MAX || (n > 0 && !keys) || !visit || !g)
+    if ((uint64_t)n > UINT32_MAX || (n > 0 && !keys) || stride == 0 || !visit || !g)
         return CD_ERR_ARG;
     if (n > g->capacity) {
         cd__free(g->sorted);
@@ -402,7 +403,7 @@ cd_status cd__lsh_group_band(cd__lsh_grouper *g, const uint64_t *keys, size_t n,
     size_t m = 0;
     for (size_t doc = 0; doc < n; doc++)
         if (!(skip && skip[doc]))
-            g->sorted[m++] = (keys[doc] & 0xffffffff00000000u) | doc;
+            g->sorted[m++] = (keys[doc * stride] & 0xffffffff00000000u) | doc;
     const uint64_t *v = radix_sort_high32(g->sorted, g->scratch, m);
     size_t lo = 0;
     while (lo < m) {
@@ -410,7 +411,8 @@ cd_status cd__lsh_group_band(cd__lsh_grouper *g, const uint64_t *keys, size_t n,
         while (hi < m && (v[hi] >> 32) == (v[lo] >> 32))
             hi++;
         if (hi - lo >= 2) {
-            cd_status st = visit_run(g, v + lo, hi - lo, keys, max_bucket, visit, ctx, oversized);
+            cd_status st =
+                visit_run(g, v + lo, hi - lo, keys, stride, max_bucket, visit, ctx, oversized);
             if (st != CD_OK)
                 return st;
         }
@@ -419,9 +421,10 @@ cd_status cd__lsh_group_band(cd__lsh_grouper *g, const uint64_t *keys, size_t n,
     return CD_OK;
 }
 
-cd_status cd__lsh_candidates(const uint64_t *keys, size_t n, unsigned bands, const uint8_t *skip,
-                             size_t max_bucket, cd__pair32 **pairs, size_t *count,
-                             size_t *oversized)
+cd_status cd__lsh_candidates_banded(const uint64_t *const *band_keys, unsigned bands,
+                                    size_t stride, size_t n, const uint8_t *skip,
+                                    size_t max_bucket, cd__pair32 **pairs, size_t *count,
+                                    size_t *oversized)
 {
     if (pairs)
         *pairs = NULL;
@@ -429,26 +432,22 @@ cd_status cd__lsh_candidates(const uint64_t *keys, size_t n, unsigned bands, con
         *count = 0;
     if (oversized)
         *oversized = 0;
-    if (!pairs || !count)
+    if (!pairs || !count || stride == 0)
         return CD_ERR_ARG;
-    if ((uint64_t)n > UINT32_MAX || (bands != 0 && n > SIZE_MAX / bands))
+    if ((uint64_t)n > UINT32_MAX)
         return CD_ERR_ARG;
     if (n == 0 || bands == 0)
         return CD_OK;
-    if (!keys)
+    if (!band_keys)
         return CD_ERR_ARG;
 
-    cd_status status = CD_ERR_NOMEM;
+    cd_status status;
     size_t n_oversized = 0;
     pair_list p = {0};
     cd__lsh_grouper g = {0};
-    uint64_t *band = cd__malloc(n * sizeof *band);
-    if (!band)
-        goto fail;
     for (unsigned j = 0; j < bands; j++) {
-        for (size_t doc = 0; doc < n; doc++)
-            band[doc] = keys[doc * bands + j];
-        status = cd__lsh_group_band(&g, band, n, skip, max_bucket, emit_bucket, &p, &n_oversized);
+        status = cd__lsh_group_band(&g, band_keys[j], stride, n, skip, max_bucket, emit_bucket,
+                                    &p, &n_oversized);
         if (status != CD_OK)
             goto fail;
         /* Bound the memory held by repeats across bands: dedup whenever the
@@ -459,7 +458,6 @@ cd_status cd__lsh_candidates(const uint64_t *keys, size_t n, unsigned bands, con
     }
     if (pair_list_dedup(&p) != 0)
         goto nomem;
-    cd__free(band);
     cd__free(p.scratch);
     cd__lsh_grouper_free(&g);
     if (p.n == 0) {
@@ -489,9 +487,30 @@ cd_status cd__lsh_candidates(const uint64_t *keys, size_t n, unsigned bands, con
 nomem:
     status = CD_ERR_NOMEM;
 fail:
-    cd__free(band);
     cd__free(p.scratch);
     cd__free(p.v);
     cd__lsh_grouper_free(&g);
     return status;
+}
+
+cd_status cd__lsh_candidates(const uint64_t *keys, size_t n, unsigned bands, const uint8_t *skip,
+                             size_t max_bucket, cd__pair32 **pairs, size_t *count,
+                             size_t *oversized)
+{
+    if (pairs)
+        *pairs = NULL;
+    if (count)
+        *count = 0;
+    if (oversized)
+        *oversized = 0;
+    if ((bands != 0 && n > SIZE_MAX / bands) || (!keys && n > 0 && bands > 0))
+        return CD_ERR_ARG;
+    enum { MAX_BANDS = 1024 };
+    const uint64_t *band_keys[MAX_BANDS];
+    if (bands > MAX_BANDS)
+        return CD_ERR_ARG;
+    for (unsigned j = 0; j < bands; j++)
+        band_keys[j] = keys ? keys + j : NULL;
+    return cd__lsh_candidates_banded(band_keys, bands, bands ? bands : 1, n, skip, max_bucket,
+                                     pairs, count, oversized);
 }

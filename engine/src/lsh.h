@@ -44,7 +44,8 @@ typedef struct cd__lsh_grouper {
 void cd__lsh_grouper_free(cd__lsh_grouper *g);
 
 /* Visits the buckets of one band.
- *   keys        n keys: keys[doc] is doc's key in this band.
+ *   keys        doc's key in this band is keys[doc * stride] (stride >= 1:
+ *               the keys of every band of a document may lie together).
  *   skip        NULL, or n flags: a document with skip[doc] != 0 is in no
  *               bucket (empty documents).
  *   max_bucket  0 (no cap), or the size over which a bucket is passed to
@@ -55,10 +56,10 @@ void cd__lsh_grouper_free(cd__lsh_grouper *g);
  * still separate buckets. Entries are sorted by a radix sort on the high
  * 32 bits of the key (3 passes of 11 bits), so memory is 16 bytes per
  * document plus one bucket's documents.
- * Errors: CD_ERR_ARG (n over UINT32_MAX, NULL keys with n > 0, NULL
- * visit), CD_ERR_NOMEM, or what visit returned. Thread-safe for distinct
+ * Errors: CD_ERR_ARG (n over UINT32_MAX, NULL keys with n > 0, stride 0,
+ * NULL visit), CD_ERR_NOMEM, or what visit returned. Thread-safe for distinct
  * groupers. */
-cd_status cd__lsh_group_band(cd__lsh_grouper *g, const uint64_t *keys, size_t n,
+cd_status cd__lsh_group_band(cd__lsh_grouper *g, const uint64_t *keys, size_t stride, size_t n,
                              const uint8_t *skip, size_t max_bucket, cd__bucket_fn visit,
                              void *ctx, size_t *oversized);
 
@@ -78,7 +79,7 @@ cd_status cd__lsh_group_band(cd__lsh_grouper *g, const uint64_t *keys, size_t n,
  *   oversized   number of buckets over max_bucket, over all bands (a
  *               bucket is counted once per band it occurs in); may be NULL.
  * Groups one band at a time with cd__lsh_group_band, so memory is about
- * 24 bytes per non-skipped document plus 16 bytes per candidate pair
+ * 16 bytes per non-skipped document plus 16 bytes per candidate pair
  * (before duplicates across bands are removed).
  * Errors: CD_ERR_ARG (n over UINT32_MAX, n*bands overflows, or NULL keys
  * with n*bands > 0, or NULL pairs/count), CD_ERR_NOMEM. On error *pairs is
@@ -87,6 +88,14 @@ cd_status cd__lsh_group_band(cd__lsh_grouper *g, const uint64_t *keys, size_t n,
 cd_status cd__lsh_candidates(const uint64_t *keys, size_t n, unsigned bands, const uint8_t *skip,
                              size_t max_bucket, cd__pair32 **pairs, size_t *count,
                              size_t *oversized);
+
+/* cd__lsh_candidates with the keys of band j at band_keys[j][doc * stride]
+ * (each of the bands arrays holds n keys, stride apart). Same errors, plus
+ * CD_ERR_ARG for stride 0 or a NULL band array with n > 0. */
+cd_status cd__lsh_candidates_banded(const uint64_t *const *band_keys, unsigned bands,
+                                    size_t stride, size_t n, const uint8_t *skip,
+                                    size_t max_bucket, cd__pair32 **pairs, size_t *count,
+                                    size_t *oversized);
 
 /* The two areas cd_lsh_choose weighs, by the same Simpson rule:
  *   *fp = ∫_0^t P(s) ds       (pairs below the threshold that collide)
