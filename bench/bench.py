@@ -2,12 +2,15 @@
 """bench.py: the Python half of scripts/bench.sh (standard library only).
 
 scripts/bench.sh runs the programs (copydesk, copydesk-synth, copydesk-floor,
-the peers) and leaves their raw output in a work folder; this file turns that
-folder into figures: it parses copydesk's --verbose timings and /usr/bin/time,
+copydesk-microbench, the peers) and leaves their raw output in a work folder;
+this file turns that folder into figures: it parses copydesk's --verbose
+timings and /usr/bin/time for each copydesk row (the CLI defaults, and "lean":
+the peers' parameters), the one-core signature stage, the thread scaling,
 scores clusterings (copydesk eval plus the hard-negative counts), measures the
 LSH S-curve against true Jaccard, and writes bench/results/NAME.json, NAME.md,
 NAME-throughput.svg and NAME-scurve.svg. It also compares a run with an
-earlier one (--compare) and prints the summary table.
+earlier one (--compare: every figure, and a before/after table of every stage)
+and prints the summary table with the performance issue's figures.
 
 Subcommands used by bench.sh:
   lsh-params STDERR                   print "BANDS ROWS" from copydesk --verbose
@@ -30,7 +33,22 @@ import subprocess
 import sys
 import time
 
-STAGES = ["read", "sign", "lsh", "verify", "cluster", "write"]
+STAGES = ["read", "sign", "boilerplate", "lsh", "verify", "cluster", "write"]
+# Stages an older copydesk (or an older results file) may not have.
+OPTIONAL_STAGES = {"boilerplate"}
+# The copydesk rows: (key in the results JSON, name in the report, file prefix
+# in the work folder). "copydesk" is the CLI defaults; "copydesk lean" runs
+# with the parameters the peers get (see lean_options in scripts/bench.sh).
+ROWS = [("copydesk", "copydesk", "copydesk"), ("copydesk_lean", "copydesk lean", "lean")]
+# The performance issue's targets, printed beside the figures.
+TARGET_SIGN_DOCS_PER_S = 100_000
+TARGET_SIGN_FLOOR_RATIO = 0.6
+TARGET_EKZHU_RATIO = 25
+TARGET_SCALING_RATIO = 1.8
+TARGET_LSH_DOCS_PER_S = 1_000_000
+TARGET_BYTES_PER_DOC_ABOVE_INPUT = 1024
+# The thread-scaling figure is flagged unreliable above this 1-minute load.
+SCALING_MAX_LOAD = 0.5
 QUALITY_KEYS = ["precision", "recall", "f1", "ari", "bcubed_precision", "bcubed_recall",
                 "bcubed_f1"]
 # A stage faster than this is timed too coarsely (copydesk prints 10 ms steps)
@@ -90,9 +108,10 @@ def parse_copydesk_stderr(path):
     seconds = {}
     for stage in STAGES + ["total"]:
         sm = re.search(rf"\b{stage} ([0-9.]+)s", line)
-        if not sm:
+        if sm:
+            seconds[stage] = float(sm.group(1))
+        elif stage not in OPTIONAL_STAGES:
             die(f"{path}: no '{stage} N.NNs' in the time line: {line}")
-        seconds[stage] = float(sm.group(1))
     out["seconds"] = seconds
     sm = re.search(r"sign [0-9.]+s \(([0-9.]+) MB/s\)", line)
     if sm:
@@ -148,6 +167,41 @@ def parse_gnu_time(path):
     if "peak_rss_bytes" not in out:
         die(f"{path}: no 'Maximum resident set size' (is /usr/bin/time GNU time?)")
     return out
+
+
+MICROBENCH_LINE = re.compile(r"^(\S.*?)\s+([0-9.]+) s\s+([0-9.]+) docs/s\s+([0-9.]+) MB/s"
+                             r"\s+check ([0-9a-f]+)\s*$")
+
+
+def parse_microbench(path):
+    """The timed lines of copydesk-microbench as {label: {seconds, docs_per_s,
+    mb_per_s, check}}, plus "_documents", "_text_bytes_per_doc" and "_simd"."""
+    out = {}
+    for line in open(path, encoding="utf-8", errors="replace"):
+        m = MICROBENCH_LINE.match(line.rstrip("\n"))
+        if m:
+            out[m.group(1)] = {"seconds": float(m.group(2)), "docs_per_s": float(m.group(3)),
+                               "mb_per_s": float(m.group(4)), "check": m.group(5)}
+            continue
+        m = re.search(r"(\d+) documents, (\d+) bytes of text per document", line)
+        if m:
+            out["_documents"], out["_text_bytes_per_doc"] = map(int, m.groups())
+        m = re.search(r"simd level (\S+)", line)
+        if m:
+            out["_simd"] = m.group(1).rstrip(",")
+    return out
+
+
+def parse_cpu_sample(path):
+    """(time, busy, steal) in seconds from bench.sh's cpu_sample: the time, then
+    the first line of /proc/stat; busy = user + nice + system + irq + softirq
+    over all CPUs."""
+    parts = read_text(path).split()
+    fields = [int(x) for x in parts[2:]]
+    hz = os.sysconf("SC_CLK_TCK")
+    user, nice, system, _idle, _iowait, irq, softirq = fields[:7]
+    steal = fields[7] if len(fields) > 7 else 0
+    return float(parts[0]), (user + nice + system + irq + softirq) / hz, steal / hz
 
 
 def read_text(path, default=None):
@@ -521,24 +575,35 @@ def per_second(amount, seconds):
     return amount / seconds if seconds and seconds > 0 else None
 
 
-def copydesk_figures(cdir, docs, size):
-    """The repeated copydesk runs of one corpus: the median run's stages."""
+def copydesk_runs(cdir, prefix):
+    """Every timed run of one copydesk row (PREFIX-runI.{stderr,time,sha256})."""
     runs = []
     i = 1
-    while os.path.exists(os.path.join(cdir, f"copydesk-run{i}.stderr")):
-        r = parse_copydesk_stderr(os.path.join(cdir, f"copydesk-run{i}.stderr"))
-        r.update(parse_gnu_time(os.path.join(cdir, f"copydesk-run{i}.time")))
-        r["checksum"] = read_text(os.path.join(cdir, f"copydesk-run{i}.sha256"))
+    while os.path.exists(os.path.join(cdir, f"{prefix}-run{i}.stderr")):
+        r = parse_copydesk_stderr(os.path.join(cdir, f"{prefix}-run{i}.stderr"))
+        r.update(parse_gnu_time(os.path.join(cdir, f"{prefix}-run{i}.time")))
+        r["checksum"] = read_text(os.path.join(cdir, f"{prefix}-run{i}.sha256"))
         runs.append(r)
         i += 1
+    return runs
+
+
+def stage_figures(seconds, docs, size):
+    """{stage: {seconds, docs_per_s, mb_per_s}} from copydesk's stage seconds;
+    a stage this copydesk did not print is left out."""
+    return {st: {"seconds": seconds[st], "docs_per_s": per_second(docs, seconds[st]),
+                 "mb_per_s": per_second(size / 1e6, seconds[st])}
+            for st in STAGES if st in seconds}
+
+
+def copydesk_figures(cdir, docs, size, prefix="copydesk"):
+    """The repeated runs of one copydesk row on one corpus: the median run's
+    stages, the largest peak RSS, the checksums."""
+    runs = copydesk_runs(cdir, prefix)
     if not runs:
         return None
     med = median_run(runs, lambda r: r["seconds"]["total"])
-    stages = {}
-    for st in STAGES:
-        s = med["seconds"][st]
-        stages[st] = {"seconds": s, "docs_per_s": per_second(docs, s),
-                      "mb_per_s": per_second(size / 1e6, s)}
+    stages = stage_figures(med["seconds"], docs, size)
     total = med["seconds"]["total"]
     peak = max(r["peak_rss_bytes"] for r in runs)
     checksums = sorted({r["checksum"] for r in runs})
@@ -556,6 +621,8 @@ def copydesk_figures(cdir, docs, size):
         "docs_per_cpu_s": per_second(docs, med.get("user_seconds", 0) + med.get("system_seconds", 0)),
         "peak_rss_bytes": peak,
         "bytes_per_doc": peak / docs if docs else None,
+        # the issue's memory figure: what the run holds beyond the input's size
+        "bytes_per_doc_above_input": (peak - size) / docs if docs else None,
         "checksum_sha256": checksums[0] if len(checksums) == 1 else checksums,
         "deterministic": len(checksums) == 1,
     }
@@ -584,6 +651,87 @@ def floor_figures(cdir, copydesk):
         out["sign_ratio"] = copydesk["stages"]["sign"]["seconds"] / med["hash_seconds"]
         out["total_ratio"] = copydesk["total_seconds"] / med["hash_seconds"]
         out["read_ratio"] = copydesk["stages"]["read"]["seconds"] / max(out["read_seconds"], 1e-9)
+    return out
+
+
+def signature_figures(cdir):
+    """The one-core signature stage from copydesk-microbench --only pipeline:
+    read + sign in one pass, and the floor it timed on the same texts."""
+    path = os.path.join(cdir, "signature.txt")
+    if not os.path.exists(path):
+        return None
+    m = parse_microbench(path)
+    sign = next((v for k, v in m.items() if k.startswith("read + sign, one pass")), None)
+    floor = next((v for k, v in m.items() if k.startswith("floor (")), None)
+    if not sign or not floor:
+        die(f"{path}: no 'read + sign, one pass' or 'floor (...)' line from copydesk-microbench "
+            f"(did its output change?)")
+    return {"documents": m.get("_documents"), "text_bytes_per_doc": m.get("_text_bytes_per_doc"),
+            "simd": m.get("_simd"), "threads": 1, "html": "off",
+            "sign_seconds": sign["seconds"], "sign_docs_per_s": sign["docs_per_s"],
+            "sign_mb_per_s": sign["mb_per_s"], "floor_seconds": floor["seconds"],
+            "floor_docs_per_s": floor["docs_per_s"], "floor_mb_per_s": floor["mb_per_s"],
+            "floor_ratio": sign["docs_per_s"] / floor["docs_per_s"]}
+
+
+def other_cpu_use(cdir, stem, own_cpu_seconds):
+    """CPUs' worth of work other than the run itself while it ran (busy time of
+    the whole machine minus the run's user + system time, over the time between
+    the two samples), and the hypervisor's steal time likewise; None without
+    the samples. /proc/stat counts in 10 ms ticks: rough on a short run."""
+    before, after = (os.path.join(cdir, f"{stem}.stat-{w}") for w in ("before", "after"))
+    if not (os.path.exists(before) and os.path.exists(after)):
+        return None, None
+    (t0, busy0, steal0), (t1, busy1, steal1) = parse_cpu_sample(before), parse_cpu_sample(after)
+    if t1 <= t0:
+        return None, None
+    others = max(0.0, (busy1 - busy0) - own_cpu_seconds) / (t1 - t0)
+    return others, (steal1 - steal0) / (t1 - t0)
+
+
+def scaling_run(cdir, threads, docs):
+    """One run of the thread-scaling pair: its sign stage and the machine's
+    other load meanwhile."""
+    stem = f"scaling-threads{threads}"
+    r = parse_copydesk_stderr(os.path.join(cdir, f"{stem}.stderr"))
+    out = {"threads": threads, "sign_seconds": r["seconds"]["sign"],
+           "sign_docs_per_s": per_second(docs, r["seconds"]["sign"]),
+           "total_seconds": r["seconds"]["total"],
+           "checksum_sha256": read_text(os.path.join(cdir, f"{stem}.sha256"))}
+    tpath = os.path.join(cdir, f"{stem}.time")
+    if os.path.exists(tpath):
+        t = parse_gnu_time(tpath)
+        own = t.get("user_seconds", 0) + t.get("system_seconds", 0)
+        out["cpu_seconds"] = own
+        out["other_cpus"], out["steal_cpus"] = other_cpu_use(cdir, stem, own)
+    return out
+
+
+def scaling_figures(cdir, docs, loadavg_at_bench_start):
+    """The lean row's sign stage at --threads 1 and at --threads nproc, their
+    ratio, and whether the machine was quiet enough to trust it: unreliable when
+    the 1-minute load average exceeded SCALING_MAX_LOAD when the bench started or
+    when the pair started, or other work took more than that many CPUs meanwhile."""
+    threads = read_text(os.path.join(cdir, "scaling.threads"))
+    if not threads:
+        return None
+    one, many = (scaling_run(cdir, int(t), docs) for t in threads.split())
+    load = read_text(os.path.join(cdir, "scaling.loadavg")).split()[:3]
+    out = {"runs": [one, many], "threads": many["threads"], "loadavg_at_start": load,
+           "ratio": (one["sign_seconds"] / many["sign_seconds"]
+                     if one["sign_seconds"] and many["sign_seconds"] else None),
+           "same_output": one["checksum_sha256"] == many["checksum_sha256"]}
+    reasons = []
+    if loadavg_at_bench_start and float(loadavg_at_bench_start[0]) > SCALING_MAX_LOAD:
+        reasons.append(f"load average {loadavg_at_bench_start[0]} when the bench started")
+    if float(load[0]) > SCALING_MAX_LOAD:
+        reasons.append(f"load average {load[0]} when the pair started")
+    others = max((r.get("other_cpus") or 0) for r in (one, many))
+    if others > SCALING_MAX_LOAD:
+        reasons.append(f"other work took {others:.2f} CPUs during the runs")
+    if one["sign_seconds"] < MIN_GATED_SECONDS or many["sign_seconds"] < MIN_GATED_SECONDS:
+        reasons.append("sign stage under 0.1 s (10 ms resolution)")
+    out["unreliable"] = reasons
     return out
 
 
@@ -627,6 +775,27 @@ def peer_figures(cdir, docs, gold, hard_negatives):
     return peers
 
 
+def row_figures(cdir, corpus, prefix, settings, gold):
+    """One copydesk row on one corpus: timings, memory, LSH grouping speed and
+    quality (its own `cluster --all` output scored by copydesk eval)."""
+    cd = copydesk_figures(cdir, corpus["docs"], corpus["bytes"], prefix)
+    if cd:
+        cd["threads"] = settings["threads"]
+        cd["lsh_docs_per_s"] = cd["stages"]["lsh"]["docs_per_s"]
+        cd["quality"] = quality(cdir, f"{prefix}-eval.json", f"{prefix}-cluster.jsonl", gold,
+                                corpus.get("hard_negatives"))
+    return cd
+
+
+def add_peer_ratios(entry):
+    """Each copydesk row's docs/s over the ekzhu peer's, when the peer ran."""
+    e = (entry.get("peers") or {}).get("ekzhu") or {}
+    for key, _, _ in ROWS:
+        cd = entry.get(key)
+        if cd and e.get("docs_per_s"):
+            cd["ekzhu_ratio"] = cd["docs_per_s"] / e["docs_per_s"]
+
+
 def collect(work, name):
     """Everything in the work folder as one result object."""
     settings = read_json(os.path.join(work, "settings.json"))
@@ -646,13 +815,14 @@ def collect(work, name):
         gold = load_gold(c["path"]) if c.get("gold") else None
         hn = c.get("hard_negatives")
         entry = dict(c)
-        cd = copydesk_figures(cdir, docs, size)
-        if cd:
-            cd["threads"] = settings["threads"]
-            cd["quality"] = quality(cdir, "eval.json", "perdoc.jsonl", gold, hn)
-        entry["copydesk"] = cd
+        for key, _, prefix in ROWS:
+            entry[key] = row_figures(cdir, c, prefix, settings, gold)
+        cd = entry["copydesk"]
         entry["floor"] = floor_figures(cdir, cd)
+        entry["signature"] = signature_figures(cdir)
+        entry["scaling"] = scaling_figures(cdir, docs, settings.get("loadavg_at_start"))
         entry["peers"] = peer_figures(cdir, docs, gold, hn)
+        add_peer_ratios(entry)
         cand = os.path.join(cdir, "scurve-candidates.jsonl")
         if os.path.exists(cand) and gold is not None and cd and "bands" in cd:
             bands, rows = map(int, read_text(os.path.join(cdir, "scurve-params")).split())
@@ -661,6 +831,30 @@ def collect(work, name):
         result["corpora"].append(entry)
     result["figures"] = flat_figures(result)
     return result
+
+
+def row_flat_figures(add, label, key, cd):
+    """The comparable figures of one copydesk row (see flat_figures)."""
+    gated = cd["total_seconds"] >= MIN_GATED_SECONDS
+    add(f"{label}/{key}/docs_per_s", cd["docs_per_s"], "throughput" if gated else "info")
+    for st, s in cd["stages"].items():
+        kind = "throughput" if s["seconds"] >= MIN_GATED_SECONDS else "info"
+        add(f"{label}/{key}/{st}/docs_per_s", s["docs_per_s"], kind)
+    add(f"{label}/{key}/docs_per_cpu_s", cd["docs_per_cpu_s"], "info")
+    add(f"{label}/{key}/bytes_per_doc", cd["bytes_per_doc"], "memory", "lower")
+    add(f"{label}/{key}/bytes_per_doc_above_input", cd.get("bytes_per_doc_above_input"),
+        "memory", "lower")
+    add(f"{label}/{key}/peak_rss_bytes", cd["peak_rss_bytes"], "memory", "lower")
+    add(f"{label}/{key}/ekzhu_ratio", cd.get("ekzhu_ratio"), "info")
+    q = cd.get("quality")
+    if q:
+        for k in QUALITY_KEYS:
+            add(f"{label}/{key}/{k}", q.get(k), "quality")
+        if "hard_negative_merged_rate" in q:
+            add(f"{label}/{key}/hard_negative_merged_rate", q["hard_negative_merged_rate"],
+                "quality", "lower")
+        add(f"{label}/{key}/family_doc_pairs_merged", q["family_doc_pairs_merged"], "info",
+            "lower")
 
 
 def flat_figures(result):
@@ -675,31 +869,24 @@ def flat_figures(result):
 
     for c in result["corpora"]:
         label = c["label"]
-        cd = c.get("copydesk")
-        if cd:
-            gated = cd["total_seconds"] >= MIN_GATED_SECONDS
-            add(f"{label}/copydesk/docs_per_s", cd["docs_per_s"], "throughput" if gated else "info")
-            for st in STAGES:
-                s = cd["stages"][st]
-                kind = "throughput" if s["seconds"] >= MIN_GATED_SECONDS else "info"
-                add(f"{label}/copydesk/{st}/docs_per_s", s["docs_per_s"], kind)
-            add(f"{label}/copydesk/docs_per_cpu_s", cd["docs_per_cpu_s"], "info")
-            add(f"{label}/copydesk/bytes_per_doc", cd["bytes_per_doc"], "memory", "lower")
-            add(f"{label}/copydesk/peak_rss_bytes", cd["peak_rss_bytes"], "memory", "lower")
-            q = cd.get("quality")
-            if q:
-                for k in QUALITY_KEYS:
-                    add(f"{label}/copydesk/{k}", q.get(k), "quality")
-                if "hard_negative_merged_rate" in q:
-                    add(f"{label}/copydesk/hard_negative_merged_rate",
-                        q["hard_negative_merged_rate"], "quality", "lower")
-                add(f"{label}/copydesk/family_doc_pairs_merged", q["family_doc_pairs_merged"],
-                    "info", "lower")
+        for key, _, _ in ROWS:
+            if c.get(key):
+                row_flat_figures(add, label, key, c[key])
         f = c.get("floor")
         if f:
             add(f"{label}/floor/hash_docs_per_s", f["hash_docs_per_s"], "info")
             add(f"{label}/floor/sign_ratio", f.get("sign_ratio"), "info", "lower")
             add(f"{label}/floor/total_ratio", f.get("total_ratio"), "info", "lower")
+        sig = c.get("signature")
+        if sig:
+            gated = sig["sign_seconds"] >= MIN_GATED_SECONDS
+            add(f"{label}/signature/docs_per_s", sig["sign_docs_per_s"],
+                "throughput" if gated else "info")
+            add(f"{label}/signature/floor_docs_per_s", sig["floor_docs_per_s"], "info")
+            add(f"{label}/signature/floor_ratio", sig["floor_ratio"], "info")
+        sc = c.get("scaling")
+        if sc:
+            add(f"{label}/scaling/sign_ratio", sc["ratio"], "info")
         for peer, p in (c.get("peers") or {}).items():
             add(f"{label}/{peer}/docs_per_s", p.get("docs_per_s"), "info")
             if p.get("quality"):
@@ -710,8 +897,9 @@ def flat_figures(result):
     return figs
 
 
-def compare(old, new, tolerance):
-    """Prints the change of every figure; returns the list of failures."""
+def figure_changes(old, new, tolerance):
+    """The change of every figure present in both runs, as table rows
+    [figure, old, new, change, kind, verdict], and the list of failures."""
     old_figs = {f["key"]: f for f in old.get("figures", [])}
     failures = []
     rows = []
@@ -735,17 +923,84 @@ def compare(old, new, tolerance):
                 verdict = "FAIL"
                 failures.append(f"{f['key']}: {fmt_num(a)} -> {fmt_num(b)} ({change})")
         rows.append([f["key"], fmt_num(a), fmt_num(b), change, f["kind"], verdict])
-    old_ck = {c["label"]: (c.get("copydesk") or {}).get("checksum_sha256")
-              for c in old.get("corpora", [])}
+    old_corpora = {c["label"]: c for c in old.get("corpora", [])}
     for c in new["corpora"]:
-        ck = (c.get("copydesk") or {}).get("checksum_sha256")
-        if c["label"] in old_ck and old_ck[c["label"]] != ck:
-            rows.append([f"{c['label']}/copydesk/checksum", str(old_ck[c['label']])[:12],
-                         str(ck)[:12], "output changed", "info", ""])
-    print(f"\nCompared with {old.get('name')} (commit {str(old.get('commit'))[:12]}), "
-          f"tolerance {tolerance * 100:.0f}% on throughput, {QUALITY_DROP} on quality:")
-    print(table(["figure", "old", "new", "change", "kind", ""], rows))
-    return failures
+        for key, _, _ in ROWS:
+            o = (old_corpora.get(c["label"]) or {}).get(key)
+            ck, old_ck = (c.get(key) or {}).get("checksum_sha256"), (o or {}).get("checksum_sha256")
+            if o and c.get(key) and old_ck != ck:
+                rows.append([f"{c['label']}/{key}/checksum", str(old_ck)[:12], str(ck)[:12],
+                             "output changed", "info", ""])
+    return rows, failures
+
+
+STAGE_COMPARE_HEADER = ["stage", "old s", "new s", "old docs/s", "new docs/s", "speed-up"]
+
+
+def stage_changes(old_row, new_row):
+    """Before/after rows of every stage and the total of one copydesk row; a
+    stage or row missing from the old results (older files) shows as —."""
+    old_row = old_row or {}
+    rows = []
+    for st in STAGES + ["total"]:
+        if st == "total":
+            a = ({"seconds": old_row["total_seconds"], "docs_per_s": old_row.get("docs_per_s")}
+                 if old_row else None)
+            b = {"seconds": new_row["total_seconds"], "docs_per_s": new_row["docs_per_s"]}
+        else:
+            a, b = (old_row.get("stages") or {}).get(st), new_row["stages"].get(st)
+        if a is None and b is None:
+            continue
+        speedup = (f"{a['seconds'] / b['seconds']:.2f}×"
+                   if a and b and a["seconds"] and b["seconds"] else "—")
+        rows.append([st, "—" if a is None else f"{a['seconds']:.2f}",
+                     "—" if b is None else f"{b['seconds']:.2f}",
+                     fmt_num(a and a["docs_per_s"]), fmt_num(b and b["docs_per_s"]), speedup])
+    return rows
+
+
+def stage_comparisons(old, new):
+    """(title, rows or None) per corpus and copydesk row of the new run: the
+    before/after table of every stage; rows is None when OLD lacks the corpus."""
+    old_corpora = {c["label"]: c for c in old.get("corpora", [])}
+    out = []
+    for c in new["corpora"]:
+        oc = old_corpora.get(c["label"])
+        if oc is None:
+            out.append((f"{c['label']}: not in {old.get('name')} (it has "
+                        f"{', '.join(old_corpora) or 'no corpus'})", None))
+            continue
+        for key, row_name, _ in ROWS:
+            if not c.get(key):
+                continue
+            note = "" if oc.get(key) else f" (no such row in {old.get('name')})"
+            out.append((f"{c['label']}, {row_name}: {old.get('name')} -> {new['name']}{note}",
+                        stage_changes(oc.get(key), c[key])))
+    return out
+
+
+def compare(old, new, tolerance):
+    """Compares a run with an earlier one: returns (failures, text lines,
+    markdown lines), the lines holding the before/after table of every stage of
+    each copydesk row and the change of every figure in both runs."""
+    figure_rows, failures = figure_changes(old, new, tolerance)
+    stage_tables = stage_comparisons(old, new)
+
+    def lines(markdown):
+        out = [f"Compared with {old.get('name')} (commit {str(old.get('commit'))[:12]}), "
+               f"tolerance {tolerance * 100:.0f}% on throughput, {QUALITY_DROP} on quality.", ""]
+        for title, rows in stage_tables:
+            out.append(title + ("" if rows is None else ":"))
+            if rows is not None:
+                out += ["" if markdown else None,
+                        table(STAGE_COMPARE_HEADER, rows, markdown=markdown)]
+            out.append("")
+        out += ["Every figure in both runs:", "" if markdown else None,
+                table(["figure", "old", "new", "change", "kind", ""], figure_rows,
+                      markdown=markdown)]
+        return [l for l in out if l is not None]
+
+    return failures, lines(False), lines(True)
 
 
 # ------------------------------------------------------------- formatting
@@ -794,55 +1049,68 @@ def q_cells(q):
             f"{q['bcubed_f1']:.3f}", f"{q['family_doc_pairs_merged']:,} / {hn_cell}"]
 
 
+def summary_row(label, system, docs=None, seconds=None, docs_per_s=None, ekzhu_ratio=None,
+                docs_per_cpu_s=None, mb_per_s=None, peak_rss=None, bytes_per_doc=None,
+                quality=None):
+    """One line of the summary table (SUMMARY_HEADER); a missing figure is —."""
+    return ([label, system, "—" if docs is None else f"{docs:,}",
+             seconds if isinstance(seconds, str) else
+             ("—" if seconds is None else f"{seconds:.2f}"),
+             fmt_num(docs_per_s), "—" if ekzhu_ratio is None else f"{ekzhu_ratio:.1f}×",
+             fmt_num(docs_per_cpu_s), fmt_num(mb_per_s), fmt_mb(peak_rss), fmt_num(bytes_per_doc)]
+            + q_cells(quality))
+
+
 def summary_rows(result):
+    """The summary table: each copydesk row, the floor and the peers, per corpus."""
     rows = []
     for c in result["corpora"]:
-        cd = c.get("copydesk")
-        if cd:
-            rows.append([c["label"], "copydesk", f"{c['docs']:,}", f"{cd['total_seconds']:.2f}",
-                         fmt_num(cd["docs_per_s"]), fmt_num(cd["docs_per_cpu_s"]),
-                         fmt_num(cd["mb_per_s"]),
-                         fmt_mb(cd["peak_rss_bytes"]), fmt_num(cd["bytes_per_doc"])]
-                        + q_cells(cd.get("quality")))
+        label = c["label"]
+        for key, row_name, _ in ROWS:
+            cd = c.get(key)
+            if cd:
+                rows.append(summary_row(label, row_name, c["docs"], cd["total_seconds"],
+                                        cd["docs_per_s"], cd.get("ekzhu_ratio"),
+                                        cd["docs_per_cpu_s"], cd["mb_per_s"],
+                                        cd["peak_rss_bytes"], cd["bytes_per_doc"],
+                                        cd.get("quality")))
         f = c.get("floor")
         if f:
-            rows.append([c["label"], "floor (tokens+XXH3)", f"{f['documents']:,}",
-                         f"{f['hash_seconds']:.2f}", fmt_num(f["hash_docs_per_s"]), "—",
-                         fmt_num(f["hash_mb_per_s"]), "—", "—"] + ["—"] * 6)
+            rows.append(summary_row(label, "floor (tokens+XXH3)", f["documents"],
+                                    f["hash_seconds"], f["hash_docs_per_s"],
+                                    mb_per_s=f["hash_mb_per_s"]))
         for peer, p in (c.get("peers") or {}).items():
             if p.get("skipped"):
-                rows.append([c["label"], peer, "—", "skipped", "—", "—", "—", "—", "—"] + ["—"] * 6)
-                continue
-            if peer == "simhash":
-                rows.append([c["label"], "simhash (hash only)", f"{p['docs']:,}",
-                             f"{p['hash_seconds']:.2f}", fmt_num(p["hash_docs_per_s"]),
-                             "—", "—", "—", "—"] + ["—"] * 6)
-                rows.append([c["label"], "simhash (-m, O(n²))", f"{p['docs']:,}",
-                             f"{p['match_seconds']:.2f}", fmt_num(p["match_docs_per_s"]), "—", "—",
-                             fmt_mb(p.get("peak_rss_bytes")), "—"] + q_cells(p.get("quality")))
+                rows.append(summary_row(label, peer, seconds="skipped"))
+            elif peer == "simhash":
+                rows.append(summary_row(label, "simhash (hash only)", p["docs"],
+                                        p["hash_seconds"], p["hash_docs_per_s"]))
+                rows.append(summary_row(label, "simhash (-m, O(n²))", p["docs"],
+                                        p["match_seconds"], p["match_docs_per_s"],
+                                        peak_rss=p.get("peak_rss_bytes"),
+                                        quality=p.get("quality")))
                 if p.get("copydesk_quality_same_sample"):
-                    rows.append([c["label"], "copydesk, same sample", f"{p['docs']:,}", "—",
-                                 "—", "—", "—", "—", "—"]
-                                + q_cells(p["copydesk_quality_same_sample"]))
+                    rows.append(summary_row(label, "copydesk, same sample", p["docs"],
+                                            quality=p["copydesk_quality_same_sample"]))
             else:
-                rows.append([c["label"], f"{peer} (Go)", f"{p['docs']:,}",
-                             f"{p['seconds']['total']:.2f}", fmt_num(p["docs_per_s"]),
-                             fmt_num(p["docs_per_cpu_s"]),
-                             fmt_num(per_second(c["bytes"] / 1e6, p["seconds"]["total"])),
-                             fmt_mb(p["peak_rss_bytes"]), fmt_num(p["bytes_per_doc"])]
-                            + q_cells(p.get("quality")))
+                total = p["seconds"]["total"]
+                rows.append(summary_row(label, f"{peer} (Go)", p["docs"], total, p["docs_per_s"],
+                                        None, p["docs_per_cpu_s"],
+                                        per_second(c["bytes"] / 1e6, total),
+                                        p["peak_rss_bytes"], p["bytes_per_doc"],
+                                        p.get("quality")))
     return rows
 
 
-SUMMARY_HEADER = ["corpus", "system", "docs", "total s", "docs/s", "docs/CPU s", "MB/s",
-                  "peak RSS MB",
-                  "bytes/doc", "P", "R", "F1", "ARI", "B³ F1", "fam. pairs / HN merged"]
+SUMMARY_HEADER = ["corpus", "system", "docs", "total s", "docs/s", "× ekzhu", "docs/CPU s", "MB/s",
+                  "peak RSS MB", "bytes/doc", "P", "R", "F1", "ARI", "B³ F1",
+                  "fam. pairs / HN merged"]
 
 
 def stage_rows(cd, floor):
+    """The stage table of one copydesk row, with the floor's figures below."""
     rows = []
-    for st in STAGES:
-        s = cd["stages"][st]
+    for st, s in cd["stages"].items():
         rows.append([st, f"{s['seconds']:.2f}", fmt_num(s["docs_per_s"]), fmt_num(s["mb_per_s"])])
     rows.append(["**total**", f"{cd['total_seconds']:.2f}", fmt_num(cd["docs_per_s"]),
                  fmt_num(cd["mb_per_s"])])
@@ -854,9 +1122,163 @@ def stage_rows(cd, floor):
     return rows
 
 
-def markdown(result, svgs):
+def verdict(value, target, higher=True):
+    """ "met" / "not met" for a figure against the issue's target."""
+    if value is None:
+        return "no figure"
+    return "met" if (value >= target if higher else value <= target) else "not met"
+
+
+def per_row(c, describe):
+    """ "copydesk X, copydesk lean Y" over the copydesk rows of corpus c."""
+    return ", ".join(f"{name} {describe(c[key])}" for key, name, _ in ROWS if c.get(key))
+
+
+def signature_line(c):
+    """The issue's signature-stage figure for corpus c, or None."""
+    sig = c.get("signature")
+    if not sig:
+        return None
+    ok = (verdict(sig["sign_docs_per_s"], TARGET_SIGN_DOCS_PER_S) == "met"
+          and verdict(sig["floor_ratio"], TARGET_SIGN_FLOOR_RATIO) == "met")
+    return (f"signature stage, one core (copydesk-microbench: read + sign in one pass, HTML off, "
+            f"first {sig['documents']:,} documents of {sig['text_bytes_per_doc']:,} text bytes): "
+            f"{fmt_num(sig['sign_docs_per_s'])} docs/s = {sig['floor_ratio']:.2f}× the floor "
+            f"measured in the same run ({fmt_num(sig['floor_docs_per_s'])} docs/s) "
+            f"[target ≥ {TARGET_SIGN_DOCS_PER_S:,} docs/s and ≥ {TARGET_SIGN_FLOOR_RATIO}×: "
+            f"{'met' if ok else 'not met'}]")
+
+
+def ekzhu_line(c, threads):
+    """Each copydesk row's docs/s over the ekzhu peer's, or why there is none."""
+    e = (c.get("peers") or {}).get("ekzhu")
+    if not e:
+        return None
+    if e.get("skipped"):
+        return f"vs ekzhu/minhash-lsh: skipped ({e['skipped']})"
+    note = "" if threads == 1 else f"; this run used --threads {threads}"
+    return (f"end to end vs ekzhu/minhash-lsh ({fmt_num(e['docs_per_s'])} docs/s, same threshold, "
+            f"perm and ngram): "
+            + per_row(c, lambda cd: f"{cd['ekzhu_ratio']:.1f}× "
+                                    f"({verdict(cd['ekzhu_ratio'], TARGET_EKZHU_RATIO)})")
+            + f" [target ≥ {TARGET_EKZHU_RATIO}× at --threads 1{note}]")
+
+
+def scaling_line(c):
+    """The lean row's sign-stage scaling from 1 thread to nproc, with the load."""
+    sc = c.get("scaling")
+    if not sc:
+        return None
+    one, many = sc["runs"]
+    ratio = "—" if sc["ratio"] is None else f"{sc['ratio']:.2f}×"
+    others = " / ".join("—" if r.get("other_cpus") is None else f"{r['other_cpus']:.2f}"
+                        for r in sc["runs"])
+    steal = " / ".join("—" if r.get("steal_cpus") is None else f"{r['steal_cpus']:.2f}"
+                       for r in sc["runs"])
+    trust = ("UNRELIABLE: " + "; ".join(sc["unreliable"]) if sc["unreliable"]
+             else "the machine was quiet")
+    return (f"thread scaling (copydesk lean, sign stage): 1 thread {fmt_num(one['sign_docs_per_s'])} "
+            f"docs/s, {many['threads']} threads {fmt_num(many['sign_docs_per_s'])} docs/s = {ratio} "
+            f"[target ≥ {TARGET_SCALING_RATIO}×: {verdict(sc['ratio'], TARGET_SCALING_RATIO)}]; "
+            f"load average {' '.join(sc['loadavg_at_start'])} when the pair started, other work "
+            f"{others} CPUs and steal {steal} CPUs during the runs"
+            + ("" if sc["same_output"] else "; OUTPUT DIFFERS between thread counts")
+            + f" — {trust}")
+
+
+def lsh_line(c):
+    """LSH grouping speed (documents over the lsh stage's seconds) of each row."""
+    def one(cd):
+        v = cd.get("lsh_docs_per_s")
+        if v is None:
+            return "— (lsh under 10 ms)"
+        return f"{fmt_num(v)} docs/s ({verdict(v, TARGET_LSH_DOCS_PER_S)})"
+    return (f"LSH grouping (documents ÷ the lsh stage): {per_row(c, one)} "
+            f"[target ≥ {TARGET_LSH_DOCS_PER_S:,} docs/s]")
+
+
+def memory_line(c):
+    """Peak RSS beyond the input file's size, per document, of each row."""
+    def one(cd):
+        v = cd.get("bytes_per_doc_above_input")
+        return (f"{fmt_num(v)} B "
+                f"({verdict(v, TARGET_BYTES_PER_DOC_ABOVE_INPUT, higher=False)})")
+    return (f"peak RSS above the input ({c['bytes'] / 1e6:,.1f} MB) per document: {per_row(c, one)} "
+            f"[target ≤ {TARGET_BYTES_PER_DOC_ABOVE_INPUT:,} B at 1,000,000 documents]")
+
+
+def issue_lines(c, threads):
+    """The performance issue's figures for corpus c, one sentence each."""
+    lines = [signature_line(c), ekzhu_line(c, threads), scaling_line(c)]
+    if any(c.get(key) for key, _, _ in ROWS):
+        lines += [lsh_line(c), memory_line(c)]
+    return [l for l in lines if l]
+
+
+def markdown_row(c, key, row_name):
+    """The markdown section of one copydesk row on corpus c."""
+    cd = c[key]
+    f = c.get("floor") if key == "copydesk" else None
+    lines = [f"### {row_name}", "",
+             table(["stage", "seconds", "docs/s", "MB/s"], stage_rows(cd, f), markdown=True), "",
+             f"- LSH {cd.get('bands')} bands × {cd.get('rows')} rows; "
+             f"{cd.get('candidate_pairs', 0):,} candidate pairs, "
+             f"{cd.get('verified_pairs', 0):,} verified; {cd.get('clusters', 0):,} clusters "
+             f"(largest {cd.get('largest_cluster')}); LSH grouping "
+             f"{fmt_num(cd.get('lsh_docs_per_s'))} docs/s",
+             f"- peak RSS {fmt_mb(cd['peak_rss_bytes'])} MB = {fmt_num(cd['bytes_per_doc'])} "
+             f"bytes per document, {fmt_num(cd.get('bytes_per_doc_above_input'))} above the "
+             f"input's size; CPU {cd.get('cpu_percent')}% ({cd['cpu_seconds']:.2f} CPU s, "
+             f"{fmt_num(cd['docs_per_cpu_s'])} docs per CPU s)",
+             f"- output sha256 `{cd['checksum_sha256']}`"
+             + ("" if cd["deterministic"] else " — **differs between runs**")]
+    if cd.get("ekzhu_ratio"):
+        lines.append(f"- {cd['ekzhu_ratio']:.1f}× the docs/s of ekzhu/minhash-lsh")
+    if f and "sign_ratio" in f:
+        lines.append(f"- vs the floor: sign {f['sign_ratio']:.1f}× the floor's tokens+XXH3 "
+                     f"time, total {f['total_ratio']:.1f}×; read {f['read_ratio']:.1f}× "
+                     f"a plain read(2)")
+    q = cd.get("quality")
+    if q:
+        lines.append(f"- quality: P {q['precision']:.4f}, R {q['recall']:.4f}, "
+                     f"F1 {q['f1']:.4f}, ARI {q['ari']:.4f}, B³ P/R/F1 "
+                     f"{q['bcubed_precision']:.4f}/{q['bcubed_recall']:.4f}/"
+                     f"{q['bcubed_f1']:.4f}; largest cluster {q.get('pred_largest')} "
+                     f"(gold {q.get('gold_largest')}); clusters {q.get('pred_clusters'):,} "
+                     f"(gold {q.get('gold_clusters'):,})")
+        lines.append(f"- wrongly merged: {q['wrong_doc_pairs_merged']:,} document pairs "
+                     f"from different stories, {q['family_doc_pairs_merged']:,} of them "
+                     f"versions of one family")
+        if "hard_negative_story_pairs" in q:
+            parts = [f"{k}: {q['hard_negative_story_pairs_merged'][k]}/{v} story pairs "
+                     f"({q['hard_negative_doc_pairs_merged'][k]:,} document pairs)"
+                     for k, v in q["hard_negative_story_pairs"].items()]
+            lines.append("- listed hard negatives merged: " + "; ".join(parts))
+    return lines + [""]
+
+
+def markdown_scurve(sc):
+    """The S-curve table."""
+    return ["", f"S-curve ({sc['pairs_sampled']:,} pairs; strata "
+            + ", ".join(f"{k} {v['pairs']:,}" for k, v in sc["strata"].items()) + "):",
+            "",
+            table(["true Jaccard", "pairs", "candidates", "measured",
+                   "expected (S-curve over the bin's pairs)", "z", "S-curve at mid-bin"],
+                  [[f"{b['jaccard_from']:.2f}–{b['jaccard_to']:.2f}", f"{b['pairs']:,}",
+                    f"{b['candidates']:,}",
+                    "—" if b["rate"] is None else f"{b['rate']:.3f}",
+                    f"{b['expected']:.3f}",
+                    "—" if b["z"] is None else f"{b['z']:+.1f}",
+                    f"{b['theory_at_mid']:.3f}"] for b in sc["bins"] if b["pairs"]],
+                  markdown=True)]
+
+
+def markdown(result, svgs, comparison=None):
+    """NAME.md: the machine, the summary with the issue's figures, one section
+    per corpus, the comparison with --compare's file, the plots, the commands."""
     m = result["machine"]
     bw = m.get("memory_read_bandwidth") or {}
+    threads = result["settings"]["threads"]
     lines = [f"# copydesk benchmark: {result['name']}", "",
              f"- commit `{result['commit']}`{' (with uncommitted changes)' if result['commit_dirty'] else ''}, "
              f"{result['created']}",
@@ -866,69 +1288,32 @@ def markdown(result, svgs):
              f"{fmt_mb(m.get('memory_bytes'))} MB RAM, {m.get('os')}, kernel {m.get('kernel')}",
              f"- memory read bandwidth: {bw.get('gb_per_s', '—')} GB/s "
              f"({bw.get('threads', '—')} threads, {bw.get('gib', '—')} GiB × {bw.get('passes', '—')})",
-             f"- threads: {result['settings']['threads']}; each copydesk and floor figure is the "
+             f"- threads: {threads}; each copydesk and floor figure is the "
              f"median of {result['settings']['repeat']} runs; load average "
              f"{' '.join(result['settings'].get('loadavg_at_start') or [])} at the start, "
              f"{' '.join(m.get('loadavg_at_end') or [])} at the end; CPU pressure (PSI some avg60) "
              f"{result['settings'].get('cpu_pressure_at_start')}% at the start, "
-             f"{m.get('cpu_pressure_at_end')}% at the end", "",
+             f"{m.get('cpu_pressure_at_end')}% at the end",
+             f"- copydesk lean: `{' '.join(result['settings'].get('lean_options') or [])}`", "",
              "## Summary", "",
              "fam. pairs = document pairs merged across two versions of one story family; "
              "HN merged = listed hard-negative story pairs merged / listed.", "",
-             table(SUMMARY_HEADER, summary_rows(result), markdown=True), ""]
+             table(SUMMARY_HEADER, summary_rows(result), markdown=True), "",
+             "### The performance issue's figures", ""]
     for c in result["corpora"]:
-        cd = c.get("copydesk")
+        lines += [f"- **{c['label']}**: {l}" for l in issue_lines(c, threads)]
+    lines.append("")
+    for c in result["corpora"]:
         lines += [f"## {c['label']}", "",
                   f"{c['docs']:,} documents, {c['bytes'] / 1e6:,.1f} MB: `{c['path']}`", ""]
-        if not cd:
-            continue
-        lines += [table(["stage", "seconds", "docs/s", "MB/s"], stage_rows(cd, c.get("floor")),
-                        markdown=True), ""]
-        f = c.get("floor")
-        lines += [f"- LSH {cd.get('bands')} bands × {cd.get('rows')} rows; "
-                  f"{cd.get('candidate_pairs', 0):,} candidate pairs, "
-                  f"{cd.get('verified_pairs', 0):,} verified; {cd.get('clusters', 0):,} clusters "
-                  f"(largest {cd.get('largest_cluster')})",
-                  f"- peak RSS {fmt_mb(cd['peak_rss_bytes'])} MB = {fmt_num(cd['bytes_per_doc'])} "
-                  f"bytes per document; CPU {cd.get('cpu_percent')}% "
-                  f"({cd['cpu_seconds']:.2f} CPU s, {fmt_num(cd['docs_per_cpu_s'])} docs per CPU s)",
-                  f"- output sha256 `{cd['checksum_sha256']}`"
-                  + ("" if cd["deterministic"] else " — **differs between runs**")]
-        if f and "sign_ratio" in f:
-            lines.append(f"- vs the floor: sign {f['sign_ratio']:.1f}× the floor's tokens+XXH3 "
-                         f"time, total {f['total_ratio']:.1f}×; read {f['read_ratio']:.1f}× "
-                         f"a plain read(2)")
-        q = cd.get("quality")
-        if q:
-            lines.append(f"- quality: P {q['precision']:.4f}, R {q['recall']:.4f}, "
-                         f"F1 {q['f1']:.4f}, ARI {q['ari']:.4f}, B³ P/R/F1 "
-                         f"{q['bcubed_precision']:.4f}/{q['bcubed_recall']:.4f}/"
-                         f"{q['bcubed_f1']:.4f}; largest cluster {q.get('pred_largest')} "
-                         f"(gold {q.get('gold_largest')}); clusters {q.get('pred_clusters'):,} "
-                         f"(gold {q.get('gold_clusters'):,})")
-            lines.append(f"- wrongly merged: {q['wrong_doc_pairs_merged']:,} document pairs "
-                         f"from different stories, {q['family_doc_pairs_merged']:,} of them "
-                         f"versions of one family")
-            if "hard_negative_story_pairs" in q:
-                parts = [f"{k}: {q['hard_negative_story_pairs_merged'][k]}/{v} story pairs "
-                         f"({q['hard_negative_doc_pairs_merged'][k]:,} document pairs)"
-                         for k, v in q["hard_negative_story_pairs"].items()]
-                lines.append("- listed hard negatives merged: " + "; ".join(parts))
-        sc = c.get("scurve")
-        if sc:
-            lines += ["", f"S-curve ({sc['pairs_sampled']:,} pairs; strata "
-                      + ", ".join(f"{k} {v['pairs']:,}" for k, v in sc["strata"].items()) + "):",
-                      "",
-                      table(["true Jaccard", "pairs", "candidates", "measured",
-                             "expected (S-curve over the bin's pairs)", "z", "S-curve at mid-bin"],
-                            [[f"{b['jaccard_from']:.2f}–{b['jaccard_to']:.2f}", f"{b['pairs']:,}",
-                              f"{b['candidates']:,}",
-                              "—" if b["rate"] is None else f"{b['rate']:.3f}",
-                              f"{b['expected']:.3f}",
-                              "—" if b["z"] is None else f"{b['z']:+.1f}",
-                              f"{b['theory_at_mid']:.3f}"] for b in sc["bins"] if b["pairs"]],
-                            markdown=True)]
+        for key, row_name, _ in ROWS:
+            if c.get(key):
+                lines += markdown_row(c, key, row_name)
+        if c.get("scurve"):
+            lines += markdown_scurve(c["scurve"])
         lines.append("")
+    if comparison:
+        lines += ["## Compared with an earlier run", ""] + comparison + [""]
     for title, path in svgs:
         lines += [f"![{title}]({os.path.basename(path)})", ""]
     lines += ["## Commands", "", "```"] + [c["command"] for c in result["commands"]] + ["```", ""]
@@ -973,6 +1358,13 @@ def throughput_svg(result):
             series.setdefault("copydesk total", []).append((x, cd["docs_per_s"]))
             series.setdefault("copydesk sign stage", []).append(
                 (x, cd["stages"]["sign"]["docs_per_s"]))
+        lean = c.get("copydesk_lean")
+        if lean:
+            series.setdefault("copydesk lean total", []).append((x, lean["docs_per_s"]))
+        sig = c.get("signature")
+        if sig:
+            series.setdefault("sign stage, 1 core (microbench)", []).append(
+                (x, sig["sign_docs_per_s"]))
         f = c.get("floor")
         if f:
             series.setdefault("floor (tokens+XXH3)", []).append((x, f["hash_docs_per_s"]))
@@ -1018,7 +1410,8 @@ def throughput_svg(result):
                 f'corpus (log scale)</text>')
     body.append(f'<text x="18" y="{T + ph / 2}" text-anchor="middle" '
                 f'transform="rotate(-90 18 {T + ph / 2})">documents per second (log scale)</text>')
-    colours = ["#1f77b4", "#aec7e8", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+    colours = ["#1f77b4", "#aec7e8", "#ff7f0e", "#17becf", "#2ca02c", "#d62728", "#9467bd",
+               "#8c564b"]
     for n, (name, pts) in enumerate(series.items()):
         col = colours[n % len(colours)]
         pts = sorted(p for p in pts if p[1])
@@ -1097,43 +1490,50 @@ def scurve_svg(result):
     return svg_doc(W, H, body)
 
 
-def cmd_report(args):
+def parse_report_args(args):
+    """WORK NAME OUTDIR [--compare OLD.json] [--tolerance T]."""
+    if len(args) < 3:
+        die("usage: bench.py report WORK NAME OUTDIR [--compare OLD.json] [--tolerance T]")
     work, name, outdir = args[0], args[1], args[2]
     old_path, tolerance = None, 0.10
     rest = args[3:]
     while rest:
         opt = rest.pop(0)
-        if opt == "--compare":
+        if opt == "--compare" and rest:
             old_path = rest.pop(0)
-        elif opt == "--tolerance":
+        elif opt == "--tolerance" and rest:
             tolerance = float(rest.pop(0))
         else:
-            die(f"report: unknown option {opt}")
-    os.makedirs(outdir, exist_ok=True)
-    result = collect(work, name)
-    base = os.path.join(outdir, name)
-    svgs = [("throughput vs corpus size", base + "-throughput.svg"),
-            ("LSH S-curve", base + "-scurve.svg")]
-    write_atomic(svgs[0][1], throughput_svg(result))
-    write_atomic(svgs[1][1], scurve_svg(result))
-    write_atomic(base + ".json", json.dumps(result, indent=1, ensure_ascii=False) + "\n")
-    write_atomic(base + ".md", markdown(result, svgs))
+            die(f"report: unknown option or missing value: {opt}")
+    return work, name, outdir, old_path, tolerance
 
+
+def print_summary(result):
+    """The summary on stdout: machine, summary table, the issue's figures and
+    each copydesk row's stage table."""
     m = result["machine"]
     bw = m.get("memory_read_bandwidth") or {}
-    print(f"\ncopydesk benchmark {name}: commit {str(result['commit'])[:12]}"
+    threads = result["settings"]["threads"]
+    print(f"\ncopydesk benchmark {result['name']}: commit {str(result['commit'])[:12]}"
           f"{'+dirty' if result['commit_dirty'] else ''}; CPU {m.get('cpu_model')} "
           f"(family {m.get('cpu_family')} model {m.get('cpu_model_number')}), "
-          f"{m.get('cpus')} CPUs, {result['settings']['threads']} threads; "
+          f"{m.get('cpus')} CPUs, {threads} threads; "
           f"memory read {bw.get('gb_per_s', '—')} GB/s; load average "
           f"{' '.join(result['settings'].get('loadavg_at_start') or [])} -> "
           f"{' '.join(m.get('loadavg_at_end') or [])}, CPU pressure "
           f"{result['settings'].get('cpu_pressure_at_start')}% -> {m.get('cpu_pressure_at_end')}%\n")
     print(table(SUMMARY_HEADER, summary_rows(result)))
+    print("\nThe performance issue's figures:")
     for c in result["corpora"]:
-        cd, f = c.get("copydesk"), c.get("floor")
-        if cd:
-            print(f"\n{c['label']}: stages (median of {cd['runs']} runs), sha256 "
+        for line in issue_lines(c, threads):
+            print(f"  {c['label']}: {line}")
+    for c in result["corpora"]:
+        for key, row_name, _ in ROWS:
+            cd = c.get(key)
+            if not cd:
+                continue
+            f = c.get("floor") if key == "copydesk" else None
+            print(f"\n{c['label']}, {row_name}: stages (median of {cd['runs']} runs), sha256 "
                   f"{str(cd['checksum_sha256'])[:16]}…"
                   + ("" if cd["deterministic"] else "  WARNING: output differs between runs"))
             print(table(["stage", "seconds", "docs/s", "MB/s"],
@@ -1141,9 +1541,28 @@ def cmd_report(args):
             if f and "sign_ratio" in f:
                 print(f"sign = {f['sign_ratio']:.1f}× the floor, total = {f['total_ratio']:.1f}× "
                       f"the floor")
+
+
+def cmd_report(args):
+    """Collects the work folder, writes NAME.{json,md} and the plots, prints the
+    summary and, with --compare, the comparison (exit 4 on a regression)."""
+    work, name, outdir, old_path, tolerance = parse_report_args(args)
+    os.makedirs(outdir, exist_ok=True)
+    result = collect(work, name)
+    failures, text, md = [], None, None
+    if old_path:
+        failures, text, md = compare(read_json(old_path), result, tolerance)
+    base = os.path.join(outdir, name)
+    svgs = [("throughput vs corpus size", base + "-throughput.svg"),
+            ("LSH S-curve", base + "-scurve.svg")]
+    write_atomic(svgs[0][1], throughput_svg(result))
+    write_atomic(svgs[1][1], scurve_svg(result))
+    write_atomic(base + ".json", json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    write_atomic(base + ".md", markdown(result, svgs, md))
+    print_summary(result)
     print(f"\nwrote {base}.json, {base}.md, {svgs[0][1]}, {svgs[1][1]}")
     if old_path:
-        failures = compare(read_json(old_path), result, tolerance)
+        print("\n" + "\n".join(text))
         if failures:
             print("\nREGRESSIONS:\n  " + "\n  ".join(failures))
             sys.exit(4)

@@ -5,7 +5,11 @@
  * printed beside a checksum of what the stage produced, so a speed-up cannot
  * hide a wrong answer; the best of --repeat runs is reported.
  *
- *   copydesk-microbench [--docs N] [--repeat R] [--lsh-docs M] FILE.jsonl[.gz|.zst] */
+ *   copydesk-microbench [--docs N] [--repeat R] [--perm K] [--lsh-docs M] [--only STAGE]
+ *                       FILE.jsonl[.gz|.zst]
+ *
+ * `--only pipeline` also times the floor on the same texts: scripts/bench.sh
+ * reports the two lines as the signature stage and its ratio to the floor. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

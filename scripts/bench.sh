@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # bench.sh: copydesk's benchmark harness. Generates (and caches) synthetic
-# corpora with copydesk-synth, runs `copydesk cluster` on each, times every
-# stage, measures peak memory, checks the output's checksum, scores it against
-# the generator's ground truth, measures the speed floor (copydesk-floor) and
+# corpora with copydesk-synth, runs `copydesk cluster` on each twice over (the
+# CLI defaults, and "lean": the peers' parameters), times every stage,
+# measures peak memory, checks the output's checksum, scores it against the
+# generator's ground truth, measures the speed floor (copydesk-floor), the
+# one-core signature stage (copydesk-microbench) and the thread scaling, and
 # runs two peers (the Go library ekzhu/minhash-lsh and the `simhash` tool) on
 # the same corpora. bench/bench.py turns the raw output into
 # bench/results/NAME.{json,md} and two SVG plots. See bench/README.md.
@@ -26,8 +28,10 @@ usage: scripts/bench.sh [OPTIONS]
                       quality figure by more than 0.005
   --tolerance T       relative throughput tolerance for --compare (default 0.10)
   --threads N         threads for copydesk, the floor and the Go peer (default: all cores)
-  --repeat N          timed runs of copydesk and of the floor per corpus; the median
-                      counts (default 3)
+  --repeat N          timed runs of each copydesk row and of the floor per corpus; the
+                      median counts (default 3)
+  --sig-docs N        documents of the one-core signature-stage figure
+                      (copydesk-microbench --docs; default 20000)
   --seed S            copydesk-synth seed (default 1)
   --no-peers          skip ekzhu/minhash-lsh and simhash
   --simhash-docs N    documents in the simhash sample (default 5000; its match mode
@@ -58,6 +62,7 @@ seed=1
 peers=1
 simhash_docs=5000
 peer_budget=600
+sig_docs=20000
 
 need_value() { [ $# -ge 2 ] || { echo "bench: $1 needs a value" >&2; usage >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
@@ -72,13 +77,14 @@ while [ $# -gt 0 ]; do
     --seed) need_value "$@"; seed=$2; shift 2 ;;
     --no-peers) peers=0; shift ;;
     --simhash-docs) need_value "$@"; simhash_docs=$2; shift 2 ;;
+    --sig-docs) need_value "$@"; sig_docs=$2; shift 2 ;;
     --peer-budget) need_value "$@"; peer_budget=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "bench: unknown option: $1" >&2; usage >&2; exit 2 ;;
     esac
 done
 [[ $name =~ ^[A-Za-z0-9._-]+$ ]] || { echo "bench: --name: use letters, digits, . _ -" >&2; exit 2; }
-for v in threads repeat simhash_docs peer_budget; do
+for v in threads repeat simhash_docs peer_budget sig_docs; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "bench: --${v//_/-}: expected a positive whole number" >&2; exit 2; }
 done
 [[ $seed =~ ^[0-9]+$ ]] || { echo "bench: --seed: expected a whole number" >&2; exit 2; }
@@ -94,12 +100,18 @@ done
 copydesk=build/copydesk
 synth=build/bench/copydesk-synth
 floor=build/bench/copydesk-floor
+microbench=build/bench/copydesk-microbench
 corpus_dir=bench/corpora
 results=bench/results
 work=bench/work/$name
 go_dir=bench/work/go
 ekzhu_bin=$go_dir/bin/ekzhu-peer
 threshold=0.8 # copydesk's default, which the peers are given too
+# "copydesk lean": the parameters the ekzhu peer gets (Jaccard >= threshold
+# estimated from 128 MinHash values of word 5-grams) and none of the extra work
+# of the defaults (chrome learning, containment, lead bands, exact verification).
+lean_options=(--threshold "$threshold" --perm 128 --ngram 5 --boilerplate off
+    --verify estimate --match jaccard --lead-shingles 0)
 
 # ------------------------------------------------------------------ helpers
 
@@ -121,6 +133,8 @@ run() {
 }
 
 now() { date +%s.%N; }
+# The time and the machine's CPU counters: "SECONDS cpu USER NICE SYSTEM ...".
+cpu_sample() { echo "$(now) $(head -1 /proc/stat)"; }
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.6f}')" "$1" "$2"; }
 
 # Installs Debian packages that are missing (quiet when all are present).
@@ -166,7 +180,7 @@ setup() {
 build() {
     log "building"
     scripts/build.sh
-    for b in "$copydesk" "$synth" "$floor"; do
+    for b in "$copydesk" "$synth" "$floor" "$microbench"; do
         [ -x "$b" ] || die "$b was not built (see scripts/build.sh)"
     done
     if [ "$peers" = 1 ]; then
@@ -215,25 +229,42 @@ print(json.dumps({"label": l, "path": p, "hard_negatives": h or None, "origin": 
         "$label" "$path" "$hard" "$origin" "$docs" "$bytes" "$gold" >>"$work/corpora.jsonl"
 }
 
-bench_copydesk() {
-    local label=$1 path=$2 dir=$work/$1 i
+# One timed copydesk row: /usr/bin/time -v `copydesk cluster --all --verbose`,
+# --repeat times: bench_row LABEL PATH ROW [OPTION...]. ROW names the files in
+# the work folder: ROW-runI.{stderr,time,sha256} and ROW-cluster.jsonl.
+bench_row() {
+    local label=$1 path=$2 row=$3 dir=$work/$1 i
+    shift 3
     for ((i = 1; i <= repeat; i++)); do
-        log "$label: copydesk cluster, run $i of $repeat"
-        run "copydesk-run$i" /usr/bin/time -v -o "$dir/copydesk-run$i.time" \
-            "$copydesk" cluster --all --verbose --no-progress --threads "$threads" \
-            -o "$dir/cluster.jsonl" "$path" 2>"$dir/copydesk-run$i.stderr" ||
-            die "copydesk failed on $path: $(tail -5 "$dir/copydesk-run$i.stderr")"
-        sha256sum "$dir/cluster.jsonl" | cut -d' ' -f1 >"$dir/copydesk-run$i.sha256"
+        log "$label: copydesk cluster ($row), run $i of $repeat"
+        run "$row-run$i" /usr/bin/time -v -o "$dir/$row-run$i.time" \
+            "$copydesk" cluster --all --verbose --no-progress --threads "$threads" "$@" \
+            -o "$dir/$row-cluster.jsonl" "$path" 2>"$dir/$row-run$i.stderr" ||
+            die "copydesk ($row) failed on $path: $(tail -5 "$dir/$row-run$i.stderr")"
+        sha256sum "$dir/$row-cluster.jsonl" | cut -d' ' -f1 >"$dir/$row-run$i.sha256"
     done
-    # untimed: the per-document clustering for the quality counts
-    run perdoc "$copydesk" cluster --per-doc --quiet --no-progress --threads "$threads" \
-        -o "$dir/perdoc.jsonl" "$path" || die "copydesk cluster --per-doc failed on $path"
+}
+
+# The two copydesk rows: the CLI defaults ("copydesk") and the peers'
+# parameters ("copydesk lean").
+bench_copydesk() {
+    local label=$1 path=$2 dir=$work/$1
+    bench_row "$label" "$path" copydesk
+    bench_row "$label" "$path" lean "${lean_options[@]}"
+    # untimed: the default row's per-document clustering, which the simhash
+    # comparison restricts to its sample
+    if [ "$peers" = 1 ]; then
+        run perdoc "$copydesk" cluster --per-doc --quiet --no-progress --threads "$threads" \
+            -o "$dir/perdoc.jsonl" "$path" || die "copydesk cluster --per-doc failed on $path"
+    fi
 }
 
 bench_quality() {
-    local label=$1 path=$2 dir=$work/$1
-    run eval "$copydesk" eval --gold "$path" --pred "$dir/cluster.jsonl" --json \
-        >"$dir/eval.json" || die "copydesk eval failed on $label"
+    local label=$1 path=$2 dir=$work/$1 row
+    for row in copydesk lean; do
+        run "$row-eval" "$copydesk" eval --gold "$path" --pred "$dir/$row-cluster.jsonl" --json \
+            >"$dir/$row-eval.json" || die "copydesk eval failed on $label ($row)"
+    done
 }
 
 bench_floor() {
@@ -244,8 +275,48 @@ bench_floor() {
     done
 }
 
-# Candidate pairs at copydesk's own bands and rows: verification at 0.01 keeps
-# every candidate, since a candidate shares a whole band (rows/perm >= 0.01).
+# The signature stage on one core, the issue's figure: copydesk-microbench
+# reads and signs the first --sig-docs documents in one pass (HTML extraction
+# off) and, in the same run, times the floor (split on white space + XXH3 per
+# token) on the same texts; both are the best of --repeat.
+bench_signature() {
+    local label=$1 path=$2 dir=$work/$1
+    log "$label: signature stage on one core (copydesk-microbench, first $sig_docs documents)"
+    run signature "$microbench" --only pipeline --docs "$sig_docs" --repeat "$repeat" "$path" \
+        >"$dir/signature.txt" || die "copydesk-microbench failed on $path"
+}
+
+# Thread scaling of the lean row's sign stage: one run at --threads 1, one at
+# --threads nproc, back to back, with the load average before them and the
+# machine's CPU counters (/proc/stat) around each run, from which bench.py
+# works out how much CPU other work took meanwhile: the figure means little
+# when other work holds the CPUs.
+bench_scaling() {
+    local label=$1 path=$2 dir=$work/$1 n t
+    n=$(nproc)
+    [ "$n" -ge 2 ] || return 0
+    cat /proc/loadavg >"$dir/scaling.loadavg"
+    for t in 1 "$n"; do
+        log "$label: thread scaling, lean at --threads $t"
+        local cmd=(/usr/bin/time -v -o "$dir/scaling-threads$t.time"
+            "$copydesk" cluster --all --verbose --no-progress --threads "$t"
+            "${lean_options[@]}" -o "$dir/scaling.jsonl" "$path")
+        record "scaling-threads$t" "$(quote "${cmd[@]}")"
+        cpu_sample >"$dir/scaling-threads$t.stat-before"
+        "${cmd[@]}" 2>"$dir/scaling-threads$t.stderr" ||
+            die "copydesk (lean, --threads $t) failed: $(tail -5 "$dir/scaling-threads$t.stderr")"
+        cpu_sample >"$dir/scaling-threads$t.stat-after"
+        sha256sum "$dir/scaling.jsonl" | cut -d' ' -f1 >"$dir/scaling-threads$t.sha256"
+    done
+    rm -f "$dir/scaling.jsonl"
+    echo "1 $n" >"$dir/scaling.threads"
+}
+
+# Candidate pairs at the default row's bands and rows: estimated verification
+# at 0.01 keeps every candidate, since a candidate shares a whole band
+# (rows/perm >= 0.01). The shingle sets must be the ones bench.py measures the
+# true Jaccard of (the raw text's word 5-grams), and only those bands may
+# propose pairs: no chrome removal, no HTML extraction, no lead bands.
 bench_scurve() {
     local label=$1 path=$2 dir=$work/$1 params
     params=$(python3 bench/bench.py lsh-params "$dir/copydesk-run1.stderr")
@@ -253,6 +324,7 @@ bench_scurve() {
     read -r b r <<<"$params"
     log "$label: S-curve, candidate pairs at $b bands x $r rows"
     run scurve "$copydesk" pairs --threshold 0.01 --bands "$b" --rows "$r" --quiet --no-progress \
+        --verify estimate --match jaccard --lead-shingles 0 --boilerplate off --html off \
         --threads "$threads" -o "$dir/scurve-candidates.jsonl" "$path" ||
         die "copydesk pairs failed on $path"
 }
@@ -354,7 +426,7 @@ mkdir -p "$work" "$results"
 : >"$work/corpora.jsonl"
 dirty=false
 if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then dirty=true; fi
-python3 - "$work/settings.json" <<EOF
+python3 - "$work/settings.json" "${lean_options[@]}" <<EOF
 import json, subprocess, sys
 def out(*cmd):
     try:
@@ -367,6 +439,7 @@ s = {"commit": out("git", "rev-parse", "HEAD"), "commit_dirty": "$dirty" == "tru
      "threads": $threads, "repeat": $repeat, "seed": $seed, "threshold": $threshold,
      "sizes": "$sizes", "tolerance": $tolerance, "peers": $peers == 1,
      "simhash_docs": $simhash_docs, "peer_budget_seconds": $peer_budget,
+     "sig_docs": $sig_docs, "lean_options": sys.argv[2:],
      "copydesk_version": out("$copydesk", "--version"), "synth_version": out("$synth", "--version"),
      "compiler": out("cc", "--version").splitlines()[0] if out("cc", "--version") else None,
      "loadavg_at_start": open("/proc/loadavg").read().split()[:3]}
@@ -420,6 +493,8 @@ while IFS= read -r line <&3; do
         bench_quality "$label" "$path"
     fi
     bench_floor "$label" "$path"
+    bench_signature "$label" "$path"
+    bench_scaling "$label" "$path"
     if [ "$scurve_done" = 0 ] && [ -n "$corpus_gold" ] && [ "$docs" -le 50000 ]; then
         bench_scurve "$label" "$path"
         scurve_done=1
