@@ -530,7 +530,9 @@ static int cmp_i64(const void *a, const void *b)
 
 /* The first k outlets of the story's pick-up order: the origin, then
  * carriers by popularity without repeats. The order depends only on
- * outlet_seed, so stories sharing it share outlets. */
+ * outlet_seed, so stories sharing it share outlets. k must not exceed the
+ * outlets the story can have (run clamps it): the origin and the carriers
+ * other than it. */
 static void outlet_order(generator *g, const synth_story *s, uint32_t k)
 {
     synth_rng rng;
@@ -666,6 +668,14 @@ static void run(generator *g)
             g->clock += 1 + (int64_t)(-log(1.0 - synth_unit(&clock_rng)) * p->story_gap);
         uint32_t wanted = 1 + synth_alias_draw(&g->copies, &rng);
         make_story(g, s, number, &rng);
+        /* One copy per outlet: the origin and the carriers. max_copies is
+         * carriers + 1, which a story first published by a carrier (not a
+         * wire) cannot reach: outlet_order would leave the last copy
+         * without an outlet. */
+        uint32_t outlets =
+            g->pool.n_carriers + (g->pool.outlet[s->origin].type == SYNTH_OUTLET_WIRE);
+        if (wanted > outlets)
+            wanted = outlets;
         s->first_published = g->clock;
         uint32_t k = wanted < remaining ? wanted : (uint32_t)remaining;
         emit_story(g, s, k, wanted, doc);

@@ -2,12 +2,16 @@
 """Determinism and ground-truth test of copydesk-synth (registered with ctest).
 
 usage: test_synth.py PATH/TO/copydesk-synth WORKDIR
+       test_synth.py PATH/TO/copydesk-synth WORKDIR --outlets N
 
 Runs the generator twice with the same seed and compares bytes; checks that
 every line is a JSON object with all fields, that the document count equals
---docs, and that clusters, families, the cluster-size histogram and the other
-counts in the data agree with the manifest; checks --base (gzip) mode and the
-exit codes of usage and I/O errors. Standard library only.
+--docs, that no story has two copies from one outlet, and that clusters,
+families, the cluster-size histogram and the other counts in the data agree
+with the manifest; checks --base (gzip) mode and the exit codes of usage and
+I/O errors. With --outlets N, only generates and checks a few corpora from a
+pool of N outlets, where the largest stories take every outlet (N = 10 used
+to crash). Standard library only.
 """
 import collections
 import gzip
@@ -96,6 +100,7 @@ def validate(data_path, manifest_path, docs, negatives_path=None):
     sizes = collections.OrderedDict()
     family = {}
     first_date = {}
+    sources = collections.defaultdict(set)
     prev = None
     for d in out:
         cl = d["cluster"]
@@ -103,6 +108,8 @@ def validate(data_path, manifest_path, docs, negatives_path=None):
             check(cl not in sizes, "cluster %s is not contiguous" % cl)
             first_date[cl] = d["date"]
         sizes[cl] = sizes.get(cl, 0) + 1
+        check(d["source"] not in sources[cl], "cluster %s: two copies from %s" % (cl, d["source"]))
+        sources[cl].add(d["source"])
         check(family.setdefault(cl, d["story_family"]) == d["story_family"],
               "cluster %s has two families" % cl)
         check(d["date"] >= first_date[cl], "cluster %s: a copy dated before the first publication" % cl)
@@ -177,10 +184,33 @@ def make_base(path, rng):
         f.write("not json\n")
 
 
+def small_pool(synth, work, outlets):
+    """Corpora from a pool of a few outlets: the largest stories want every
+    carrier, which a story first published by a carrier cannot have."""
+    P = lambda name: os.path.join(work, name)
+    docs = 2000
+    for seed in ("1", "2", "5"):
+        run(synth, ["--docs", str(docs), "--seed", seed, "--outlets", str(outlets),
+                    "-o", P("pool.jsonl"), "--manifest", P("pool.json")])
+        if failures:
+            break
+        data, m = validate(P("pool.jsonl"), P("pool.json"), docs)
+        check(len({d["source"] for d in data}) <= outlets, "at most %d sources" % outlets)
+        check(m["counts"]["largest_cluster"] <= m["parameters"]["max_copies"], "largest cluster")
+    if failures:
+        print("%d check(s) failed" % len(failures), file=sys.stderr)
+        sys.exit(1)
+    print("test_synth --outlets %d: all checks passed" % outlets)
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     synth, work = sys.argv[1], sys.argv[2]
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
+    if len(sys.argv) == 5 and sys.argv[3] == "--outlets":
+        small_pool(synth, work, int(sys.argv[4]))
+        return
     P = lambda name: os.path.join(work, name)
 
     # determinism: same seed, same bytes (data, manifest, hard negatives)

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "copydesk/copydesk.h"
+#include "support.h"
 
 static cd_str str(const char *s) { return (cd_str){s, s ? strlen(s) : 0}; }
 
@@ -591,43 +592,14 @@ static void test_lines_of_every_source(void **state)
 
 /* ------------------------------------------------- allocation failures */
 
-static long alloc_count, alloc_fail_at, alloc_live;
-
-static void *count_malloc(size_t n)
-{
-    if (++alloc_count == alloc_fail_at)
-        return NULL;
-    void *p = malloc(n);
-    alloc_live += p != NULL;
-    return p;
-}
-
-static void *count_realloc(void *ptr, size_t n)
-{
-    if (++alloc_count == alloc_fail_at)
-        return NULL;
-    void *p = realloc(ptr, n);
-    alloc_live += p && !ptr;
-    return p;
-}
-
-static void count_free(void *p)
-{
-    alloc_live -= p != NULL;
-    free(p);
-}
-
 static void test_allocation_failures(void **state)
 {
     (void)state;
     corpus c;
     build_corpus(&c);
-    const cd_allocator counting = {count_malloc, count_realloc, count_free};
     long failures = 0;
     for (long at = 1;; at++) {
-        alloc_count = alloc_live = 0;
-        alloc_fail_at = at;
-        assert_int_equal(cd_set_allocator(&counting), CD_OK);
+        counting_alloc_start(at, 0);
         cd_params p;
         cd_params_init(&p);
         p.threads = 1;
@@ -640,10 +612,10 @@ static void test_allocation_failures(void **state)
         if (st == CD_OK)
             st = cd_dedup_run(d);
         cd_dedup_free(d);
-        assert_int_equal(cd_set_allocator(NULL), CD_OK);
-        if (alloc_live != 0)
-            fail_msg("allocation %ld failing: %ld blocks not freed", at, alloc_live);
-        if (alloc_count < at)
+        counting_alloc_stop();
+        if (counting_alloc_live() != 0)
+            fail_msg("allocation %ld failing: %ld blocks not freed", at, counting_alloc_live());
+        if (counting_alloc_count() < at)
             break; /* every allocation succeeded */
         assert_true(st == CD_ERR_NOMEM || st == CD_OK);
         failures += st == CD_ERR_NOMEM;

@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "cluster.h"
+#include "support.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint64_t rng(void)
@@ -177,48 +178,18 @@ static void test_random_graphs(void **state)
     free(edges);
 }
 
-static long alloc_budget = -1, alloc_live = 0;
-static void *counting_malloc(size_t size)
-{
-    if (alloc_budget == 0)
-        return NULL;
-    if (alloc_budget > 0)
-        alloc_budget--;
-    void *p = malloc(size);
-    alloc_live += p != NULL;
-    return p;
-}
-static void *counting_realloc(void *ptr, size_t size)
-{
-    if (alloc_budget == 0)
-        return NULL;
-    if (alloc_budget > 0)
-        alloc_budget--;
-    void *p = realloc(ptr, size);
-    alloc_live += p && !ptr;
-    return p;
-}
-static void counting_free(void *ptr)
-{
-    alloc_live -= ptr != NULL;
-    free(ptr);
-}
-
 static void test_nomem(void **state)
 {
     (void)state;
     cd__edge edges[] = {{0, 1, 1}, {2, 3, 1}};
     uint32_t rep[4];
-    cd_allocator counting = {counting_malloc, counting_realloc, counting_free};
-    assert_int_equal(cd_set_allocator(&counting), CD_OK);
-    alloc_budget = 0;
-    alloc_live = 0;
+    counting_alloc_start(1, 1); /* every allocation fails */
     cd_status st = cd__cluster(4, edges, 2, NULL, rep);
-    alloc_budget = 1;
+    long live = counting_alloc_live();
+    counting_alloc_start(2, 1); /* the first succeeds, every later one fails */
     cd_status st2 = cd__cluster(4, edges, 2, NULL, rep);
-    long live = alloc_live;
-    alloc_budget = -1;
-    assert_int_equal(cd_set_allocator(NULL), CD_OK);
+    live += counting_alloc_live();
+    counting_alloc_stop();
     assert_int_equal(st, CD_ERR_NOMEM);
     assert_int_equal(st2, CD_OK);
     assert_int_equal(live, 0);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "copydesk/copydesk.h"
+#include "support.h"
 
 static cd_str str(const char *s) { return (cd_str){s, s ? strlen(s) : 0}; }
 
@@ -221,24 +222,15 @@ static void test_threads_do_not_change_results(void **state)
     cd_dedup_free(four);
 }
 
-/* An allocator that fails allocation number fail_at (1-based). */
-static long allocations, fail_at;
-static void *failing_malloc(size_t n) { return ++allocations == fail_at ? NULL : malloc(n); }
-static void *failing_realloc(void *p, size_t n)
-{
-    return ++allocations == fail_at ? NULL : realloc(p, n);
-}
-
 static void test_allocation_failures(void **state)
 {
     (void)state;
-    cd_allocator hook = {failing_malloc, failing_realloc, free};
     fixture_doc fx[5];
     fill_corpus(fx);
     int succeeded = 0;
+    long fail_at;
     for (fail_at = 1; !succeeded && fail_at < 500; fail_at++) {
-        allocations = 0;
-        assert_int_equal(cd_set_allocator(&hook), CD_OK);
+        counting_alloc_start(fail_at, 0);
         cd_params p;
         cd_params_init(&p);
         p.threads = 2;
@@ -262,7 +254,8 @@ static void test_allocation_failures(void **state)
             assert_int_equal(st, CD_ERR_NOMEM);
         }
         cd_dedup_free(d);
-        cd_set_allocator(NULL);
+        counting_alloc_stop();
+        assert_int_equal(counting_alloc_live(), 0);
     }
     assert_true(succeeded);
     assert_true(fail_at > 5);

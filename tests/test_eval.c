@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "copydesk/copydesk.h"
+#include "support.h"
 
 #define EPS 1e-12
 
@@ -74,28 +75,14 @@ static void test_arguments(void **state)
     assert_int_equal(cd_eval(labels, labels, 1, NULL), CD_ERR_ARG);
 }
 
-static void *failing_malloc(size_t size)
-{
-    (void)size;
-    return NULL;
-}
-
-static void *failing_realloc(void *ptr, size_t size)
-{
-    (void)ptr;
-    (void)size;
-    return NULL;
-}
-
 static void test_out_of_memory(void **state)
 {
     (void)state;
     uint32_t gold[] = {0, 0, 1}, pred[] = {0, 1, 1};
-    cd_allocator failing = {failing_malloc, failing_realloc, free};
-    assert_int_equal(cd_set_allocator(&failing), CD_OK);
+    counting_alloc_start(1, 1); /* every allocation fails */
     cd_eval_result r;
     cd_status status = cd_eval(gold, pred, 3, &r);
-    assert_int_equal(cd_set_allocator(NULL), CD_OK);
+    counting_alloc_stop();
     assert_int_equal(status, CD_ERR_NOMEM);
 }
 

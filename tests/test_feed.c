@@ -16,6 +16,7 @@
 
 #include "copydesk/copydesk.h"
 #include "fetch.h"
+#include "support.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -534,32 +535,6 @@ static void test_fetcher_refuses(void **state)
 
 /* --------------------------------------------------- allocation failures */
 
-static long fail_at, count_alloc, live;
-
-static void *oom_malloc(size_t n)
-{
-    if (++count_alloc == fail_at)
-        return NULL;
-    void *p = malloc(n);
-    live += p != NULL;
-    return p;
-}
-
-static void *oom_realloc(void *p, size_t n)
-{
-    if (++count_alloc == fail_at)
-        return NULL;
-    void *q = realloc(p, n);
-    live += q && !p;
-    return q;
-}
-
-static void oom_free(void *p)
-{
-    live -= p != NULL;
-    free(p);
-}
-
 static void test_out_of_memory(void **state)
 {
     (void)state;
@@ -568,19 +543,17 @@ static void test_out_of_memory(void **state)
                           "<item><title>caf\xE9</title></item></channel></rss>",
                           "{\"version\":\"https://jsonfeed.org/version/1\",\"items\":[{\"id\":1,"
                           "\"content_html\":\"<p>x</p>\",\"url\":\"/a\"}]}"};
-    cd_allocator hook = {oom_malloc, oom_realloc, oom_free};
     for (size_t d = 0; d < sizeof docs / sizeof *docs; d++) {
-        for (fail_at = 1;; fail_at++) {
-            count_alloc = live = 0;
-            assert_int_equal(cd_set_allocator(&hook), CD_OK);
+        for (long fail_at = 1;; fail_at++) {
+            counting_alloc_start(fail_at, 0);
             cd_feed *f = NULL;
             char err[256];
             cd_status st = cd_feed_parse(docs[d], strlen(docs[d]), "https://b.example/", NULL, &f,
                                          err, sizeof err);
-            long needed = count_alloc;
+            long needed = counting_alloc_count();
             cd_feed_free(f);
-            assert_int_equal(cd_set_allocator(NULL), CD_OK);
-            assert_int_equal(live, 0);
+            counting_alloc_stop();
+            assert_int_equal(counting_alloc_live(), 0);
             if (needed < fail_at && st != CD_OK)
                 print_error("doc %zu, allocation %ld of %ld: %s\n", d, fail_at, needed, err);
             if (needed < fail_at) { /* no allocation failed: the run must succeed */

@@ -24,6 +24,7 @@
 #include <zstd.h>
 
 #include "copydesk/copydesk.h"
+#include "support.h"
 
 static char tmpdir[256];
 
@@ -173,28 +174,14 @@ static void test_deep_nesting_has_its_own_message(void **state)
  * reader called a good line "malformed JSON" (CD_ERR_INPUT) when memory ran
  * out, and a run with --on-error skip lost the record without saying why.
  * The reader now returns CD_ERR_NOMEM, "out of memory". */
-static long cjson_fail_at, cjson_count;
-
-static void *failing_malloc(size_t size)
-{
-    return ++cjson_count == cjson_fail_at ? NULL : malloc(size);
-}
-
-static void *failing_realloc(void *p, size_t size)
-{
-    return ++cjson_count == cjson_fail_at ? NULL : realloc(p, size);
-}
-
 static void test_json_allocation_failure_is_out_of_memory(void **state)
 {
     (void)state;
     static const char input[] = "{\"id\":\"a\",\"text\":\"one two three\",\"title\":\"t\"}\n";
     const char *path = write_file("one.jsonl", input, sizeof input - 1);
-    const cd_allocator hook = {failing_malloc, failing_realloc, free};
     int saw_parse_failure = 0;
-    for (cjson_fail_at = 1; cjson_fail_at < 200; cjson_fail_at++) {
-        cjson_count = 0;
-        assert_int_equal(cd_set_allocator(&hook), CD_OK);
+    for (long fail_at = 1; fail_at < 200; fail_at++) {
+        counting_alloc_start(fail_at, 0);
         cd_reader *r = NULL;
         char err[512];
         cd_status st = cd_reader_open(path, NULL, &r, err, sizeof err);
@@ -203,14 +190,14 @@ static void test_json_allocation_failure_is_out_of_memory(void **state)
             st = cd_reader_next(r, &rec);
             if (st == CD_ERR_NOMEM) {
                 assert_non_null(strstr(cd_reader_errmsg(r), ":1: out of memory"));
-                saw_parse_failure |= cjson_count == cjson_fail_at;
+                saw_parse_failure |= counting_alloc_count() == fail_at;
             } else {
                 assert_int_equal(st, CD_OK); /* never CD_ERR_INPUT */
             }
             cd_reader_free(r);
         }
-        cd_set_allocator(NULL);
-        if (cjson_count < cjson_fail_at)
+        counting_alloc_stop();
+        if (counting_alloc_count() < fail_at)
             break; /* nothing failed: every allocation has been tried */
     }
     assert_true(saw_parse_failure);

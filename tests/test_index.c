@@ -18,6 +18,7 @@
 
 #include "copydesk/copydesk.h"
 #include "index.h"
+#include "support.h"
 
 /* ------------------------------------------------------------ fixtures */
 
@@ -704,16 +705,6 @@ static void test_log_tail_and_corruption(void **state)
 
 /* ------------------------------------------------- allocation failures */
 
-static long allocations, fail_at;
-static void *failing_malloc(size_t n)
-{
-    return ++allocations == fail_at ? NULL : malloc(n);
-}
-static void *failing_realloc(void *p, size_t n)
-{
-    return ++allocations == fail_at ? NULL : realloc(p, n);
-}
-
 static void test_allocation_failures_on_add(void **state)
 {
     (void)state;
@@ -725,17 +716,16 @@ static void test_allocation_failures_on_add(void **state)
     add_all(x, c.docs, 40, ref);
     add_all(x, c.docs + 40, 40, ref + 40);
     cd_index_free(x);
-    cd_allocator hook = {failing_malloc, failing_realloc, free};
     int succeeded = 0, failed_after_commit = 0;
+    long fail_at;
     for (fail_at = 1; !succeeded && fail_at < 3000; fail_at++) {
         char *dir = make_dir();
         x = create_index(dir, 30);
         add_all(x, c.docs, 40, r);
-        allocations = 0;
-        assert_int_equal(cd_set_allocator(&hook), CD_OK);
+        counting_alloc_start(fail_at, 0);
         size_t added = 99;
         cd_status st = cd_index_add(x, c.docs + 40, 40, 1700000000, r + 40, &added);
-        cd_set_allocator(NULL);
+        counting_alloc_stop();
         if (st == CD_OK) {
             succeeded = 1;
         } else {

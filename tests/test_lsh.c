@@ -20,6 +20,7 @@
 
 #include "alloc.h"
 #include "lsh.h"
+#include "support.h"
 
 #define assert_near(actual, expected, tolerance)                                                   \
     do {                                                                                           \
@@ -605,40 +606,6 @@ static void test_radix_sort(void **state)
 
 /* ------------------------------------------------------ allocation failure */
 
-static long alloc_budget = -1; /* allocations left before failing; -1: never */
-static long alloc_live = 0;
-
-static void *counting_malloc(size_t size)
-{
-    if (alloc_budget == 0)
-        return NULL;
-    if (alloc_budget > 0)
-        alloc_budget--;
-    void *p = malloc(size);
-    if (p)
-        alloc_live++;
-    return p;
-}
-
-static void *counting_realloc(void *ptr, size_t size)
-{
-    if (alloc_budget == 0)
-        return NULL;
-    if (alloc_budget > 0)
-        alloc_budget--;
-    void *p = realloc(ptr, size);
-    if (p && !ptr)
-        alloc_live++;
-    return p;
-}
-
-static void counting_free(void *ptr)
-{
-    if (ptr)
-        alloc_live--;
-    free(ptr);
-}
-
 static void test_candidates_nomem(void **state)
 {
     (void)state;
@@ -657,12 +624,9 @@ static void test_candidates_nomem(void **state)
     assert_int_equal(cd__lsh_candidates(keys, n, bands, NULL, 0, &ref, &ref_n, &ref_over), CD_OK);
     assert_true(ref_n > 65536);
 
-    cd_allocator counting = {counting_malloc, counting_realloc, counting_free};
-    assert_int_equal(cd_set_allocator(&counting), CD_OK);
     int succeeded = 0;
     for (long budget = 0; budget < 1000 && !succeeded; budget++) {
-        alloc_budget = budget;
-        alloc_live = 0;
+        counting_alloc_start(budget + 1, 1); /* budget allocations succeed, then none */
         cd__pair32 *pairs = (cd__pair32 *)1;
         size_t count = 1, over = 1;
         cd_status st = cd__lsh_candidates(keys, n, bands, NULL, 0, &pairs, &count, &over);
@@ -677,10 +641,9 @@ static void test_candidates_nomem(void **state)
             assert_int_equal(count, 0);
             assert_int_equal(over, 0);
         }
-        assert_int_equal(alloc_live, 0);
+        counting_alloc_stop();
+        assert_int_equal(counting_alloc_live(), 0);
     }
-    alloc_budget = -1;
-    assert_int_equal(cd_set_allocator(NULL), CD_OK);
     assert_true(succeeded);
     cd__free(ref);
     free(keys);

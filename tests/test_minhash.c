@@ -21,6 +21,7 @@
 #include "copydesk/copydesk.h"
 #include "minhash.h"
 #include "simd.h"
+#include "support.h"
 
 static int update_golden;
 
@@ -670,35 +671,6 @@ static void test_bad_arguments(void **state)
 
 /* ------------------------------------------------- allocation failures */
 
-static long alloc_count, alloc_fail_at, alloc_live;
-
-static void *count_malloc(size_t n)
-{
-    if (++alloc_count == alloc_fail_at)
-        return NULL;
-    void *p = malloc(n);
-    if (p)
-        alloc_live++;
-    return p;
-}
-
-static void *count_realloc(void *ptr, size_t n)
-{
-    if (++alloc_count == alloc_fail_at)
-        return NULL;
-    void *p = realloc(ptr, n);
-    if (p && !ptr)
-        alloc_live++;
-    return p;
-}
-
-static void count_free(void *ptr)
-{
-    if (ptr)
-        alloc_live--;
-    free(ptr);
-}
-
 /* Creates a signer and signs documents that use every buffer, failing the
  * Nth allocation for N = 1, 2, ... until a run needs no failure. */
 static void test_allocation_failure(void **state)
@@ -719,14 +691,10 @@ static void test_allocation_failure(void **state)
     docs[0].text = (cd_str){small, sizeof small - 1};
     docs[1].text = (cd_str){big, len};
     docs[2].text = (cd_str){article, strlen(article)};
-    cd_allocator counting = {count_malloc, count_realloc, count_free};
-    assert_int_equal(cd_set_allocator(&counting), CD_OK);
     int completed = 0;
     long failures = 0;
     for (long nth = 1; !completed && nth < 10000; nth++) {
-        alloc_fail_at = nth;
-        alloc_count = 0;
-        alloc_live = 0;
+        counting_alloc_start(nth, 0);
         cd_params p;
         cd_params_init(&p);
         p.with_title = 1;
@@ -735,7 +703,8 @@ static void test_allocation_failure(void **state)
         if (st != CD_OK) {
             assert_int_equal(st, CD_ERR_NOMEM);
             assert_null(s);
-            assert_int_equal(alloc_live, 0);
+            counting_alloc_stop();
+            assert_int_equal(counting_alloc_live(), 0);
             failures++;
             continue;
         }
@@ -750,16 +719,16 @@ static void test_allocation_failure(void **state)
             assert_int_equal(st, CD_ERR_NOMEM);
             assert_true(strstr(cd_signer_errmsg(s), "out of memory") != NULL);
             /* the signer still works once memory is back */
-            alloc_fail_at = -1;
+            counting_alloc_fail_at(0, 0);
             assert_int_equal(cd_signer_sign(s, &docs[2], sig, NULL), CD_OK);
             failures++;
         } else {
             completed = 1;
         }
         cd_signer_free(s);
-        assert_int_equal(alloc_live, 0);
+        counting_alloc_stop();
+        assert_int_equal(counting_alloc_live(), 0);
     }
-    cd_set_allocator(NULL);
     assert_true(completed);
     print_message("%ld allocation failures handled\n", failures);
     assert_true(failures >= 5);
@@ -792,24 +761,6 @@ static const struct golden_case {
 
 static const uint64_t golden_seeds[] = {0, 0x0123456789ABCDEFull};
 static const unsigned golden_perms[] = {128, 7};
-
-static void appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
-        va_end(ap);
-        assert_true(n >= 0);
-        if ((size_t)n < *cap - *len) {
-            *len += (size_t)n;
-            return;
-        }
-        *cap = (*cap + (size_t)n) * 2;
-        *buf = realloc(*buf, *cap);
-        assert_non_null(*buf);
-    }
-}
 
 /* A long article (about 400 shingles) made of words drawn by a fixed
  * stream, so every scheme fills its bins in the first round. */
@@ -880,51 +831,11 @@ static char *golden_text(void)
     return buf;
 }
 
-static void check_golden(const char *name, const char *text)
-{
-    const char *dir = getenv("COPYDESK_TEST_DATA");
-    if (!dir)
-        fail_msg("COPYDESK_TEST_DATA is not set (ctest sets it to tests/data)");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/golden/%s", dir, name);
-    if (update_golden) {
-        FILE *f = fopen(path, "wb");
-        if (!f)
-            fail_msg("cannot write %s", path);
-        fputs(text, f);
-        assert_int_equal(fclose(f), 0);
-        print_message("wrote %s\n", path);
-        return;
-    }
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot read %s (regenerate with --update)", path);
-    char *want = malloc(1 << 20);
-    assert_non_null(want);
-    size_t n = fread(want, 1, (1 << 20) - 1, f);
-    fclose(f);
-    want[n] = '\0';
-    const char *a = text, *b = want;
-    unsigned line = 1;
-    while (*a || *b) {
-        size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
-        if (la != lb || memcmp(a, b, la) != 0) {
-            print_error("%s:%u differs (hashing or MinHash changed?)\n", path, line);
-            char *got = strndup(a, la), *exp = strndup(b, lb);
-            assert_string_equal(got, exp);
-        }
-        a += la + (a[la] == '\n');
-        b += lb + (b[lb] == '\n');
-        line++;
-    }
-    free(want);
-}
-
 static void test_golden(void **state)
 {
     (void)state;
     char *text = golden_text();
-    check_golden("signatures.txt", text);
+    check_golden("signatures.txt", text, update_golden, "hashing or MinHash");
     free(text);
 }
 

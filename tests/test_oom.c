@@ -4,7 +4,7 @@
  * pair. Through cd_set_allocator, allocation number N fails (alone, or with
  * every later one) for N = 1, 2, ... until a run needs fewer than N
  * allocations. Each run must end with CD_ERR_NOMEM and a message saying
- * "out of memory" and free everything it allocated (counted here; the ASan
+ * "out of memory" and free everything it allocated (counted by support.h; the ASan
  * build's leak checker runs too), or, when the failure is one the engine can
  * do without, give the same results as a run with the C library's
  * allocator. The same sweep covers the index: open (log replay) -> add (and
@@ -27,52 +27,7 @@
 #include <zstd.h>
 
 #include "copydesk/copydesk.h"
-
-/* ------------------------------------------------------------ allocator */
-
-/* Counters shared with the signing threads, hence atomic. */
-static long alloc_count, alloc_fail_at, alloc_live, alloc_failed;
-static int alloc_fail_after; /* 1: every allocation from fail_at on fails */
-
-static int should_fail(void)
-{
-    long n = __atomic_add_fetch(&alloc_count, 1, __ATOMIC_SEQ_CST);
-    long at = __atomic_load_n(&alloc_fail_at, __ATOMIC_SEQ_CST);
-    if (at > 0 && (n == at || (alloc_fail_after && n > at))) {
-        __atomic_add_fetch(&alloc_failed, 1, __ATOMIC_SEQ_CST);
-        return 1;
-    }
-    return 0;
-}
-
-static void *counting_malloc(size_t size)
-{
-    if (should_fail())
-        return NULL;
-    void *p = malloc(size);
-    if (p)
-        __atomic_add_fetch(&alloc_live, 1, __ATOMIC_SEQ_CST);
-    return p;
-}
-
-static void *counting_realloc(void *ptr, size_t size)
-{
-    if (should_fail())
-        return NULL;
-    void *p = realloc(ptr, size);
-    if (p && !ptr)
-        __atomic_add_fetch(&alloc_live, 1, __ATOMIC_SEQ_CST);
-    return p;
-}
-
-static void counting_free(void *ptr)
-{
-    if (ptr)
-        __atomic_sub_fetch(&alloc_live, 1, __ATOMIC_SEQ_CST);
-    free(ptr);
-}
-
-static const cd_allocator counting = {counting_malloc, counting_realloc, counting_free};
+#include "support.h"
 
 /* -------------------------------------------------------------- fixture */
 
@@ -327,15 +282,12 @@ done:
 static int run_failing(const char *path, unsigned threads, long fail_at, int after,
                        const outcome *reference)
 {
-    alloc_count = alloc_live = alloc_failed = 0;
-    alloc_fail_at = fail_at;
-    alloc_fail_after = after;
-    assert_int_equal(cd_set_allocator(&counting), CD_OK);
+    counting_alloc_start(fail_at, after);
     outcome o = run_pipeline(path, threads);
-    assert_int_equal(cd_set_allocator(NULL), CD_OK);
-    if (alloc_live != 0)
+    counting_alloc_stop();
+    if (counting_alloc_live() != 0)
         fail_msg("%s, allocation %ld failing%s: %ld allocations not freed", path, fail_at,
-                 after ? " (and every later one)" : "", alloc_live);
+                 after ? " (and every later one)" : "", counting_alloc_live());
     if (o.status == CD_OK) {
         /* No failure, or one the engine can do without (giving back slack
          * with a shrinking realloc): the results must not change. */
@@ -343,9 +295,9 @@ static int run_failing(const char *path, unsigned threads, long fail_at, int aft
         assert_int_equal(o.rejected, reference->rejected);
         assert_int_equal(o.added, reference->added);
         assert_true(o.checksum == reference->checksum);
-        return alloc_failed == 0;
+        return counting_alloc_failed() == 0;
     }
-    if (alloc_failed == 0 || o.status != CD_ERR_NOMEM ||
+    if (counting_alloc_failed() == 0 || o.status != CD_ERR_NOMEM ||
         strstr(o.message, "out of memory") == NULL)
         fail_msg("%s, allocation %ld failing%s: status %d (%s), message \"%s\"", path, fail_at,
                  after ? " (and every later one)" : "", o.status, cd_strerror(o.status),
@@ -518,17 +470,14 @@ static int index_failing(long fail_at, int after)
         snprintf(to, sizeof to, "%s/%s", index_work, files[i]);
         copy_file(from, to);
     }
-    alloc_count = alloc_live = alloc_failed = 0;
-    alloc_fail_at = fail_at;
-    alloc_fail_after = after;
-    assert_int_equal(cd_set_allocator(&counting), CD_OK);
+    counting_alloc_start(fail_at, after);
     index_outcome o = index_run();
-    assert_int_equal(cd_set_allocator(NULL), CD_OK);
+    counting_alloc_stop();
     const char *how = after ? " (and every later one)" : "";
-    if (alloc_live != 0)
+    if (counting_alloc_live() != 0)
         fail_msg("index, allocation %ld failing%s: %ld allocations not freed", fail_at, how,
-                 alloc_live);
-    if (o.status != CD_OK && (alloc_failed == 0 || o.status != CD_ERR_NOMEM ||
+                 counting_alloc_live());
+    if (o.status != CD_OK && (counting_alloc_failed() == 0 || o.status != CD_ERR_NOMEM ||
                               strstr(o.message, "out of memory") == NULL))
         fail_msg("index, allocation %ld failing%s: status %d (%s), message \"%s\"", fail_at, how,
                  o.status, cd_strerror(o.status), o.message);
@@ -549,7 +498,7 @@ static int index_failing(long fail_at, int after)
         fail_msg("index, allocation %ld failing%s: %zu documents after a failed add", fail_at,
                  how, count);
     cd_index_free(x);
-    return alloc_failed == 0;
+    return counting_alloc_failed() == 0;
 }
 
 static void test_index_open_add_query(void **state)

@@ -21,6 +21,7 @@
 #include <zstd.h>
 
 #include "copydesk/copydesk.h"
+#include "support.h"
 
 /* ------------------------------------------------------------- fixtures */
 
@@ -694,8 +695,8 @@ static void test_open_errors(void **state)
     (void)state;
     char err[1024], want[1024];
     cd_reader *r = (cd_reader *)&err; /* must be reset to NULL */
-    /* A directory is read in directory mode (test_read_dir.c); this one
-     * holds no .html, .htm or .txt file. */
+    /* A directory is read in directory mode (test_directory_file_with_nul);
+     * this one holds no .html, .htm or .txt file. */
     assert_int_equal(cd_reader_open(tmpdir, NULL, &r, err, sizeof err), CD_ERR_IO);
     assert_null(r);
     snprintf(want, sizeof want, "%s: is a directory without .html, .htm or .txt files", tmpdir);
@@ -763,6 +764,52 @@ static void test_next_line_numbering(void **state)
     free(gz.data);
 }
 
+/* Directory mode: a file holding a NUL byte is bad input, as a JSONL line
+ * holding one is (it used to be cut at the NUL); the next file goes on, and
+ * cd_reader_next_line, which never rejects, numbers the files the same. */
+static void test_directory_file_with_nul(void **state)
+{
+    (void)state;
+    char dir[512], path[3][600];
+    snprintf(dir, sizeof dir, "%s/nul-pages", tmpdir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    static const char *const names[] = {"a.txt", "b.txt", "c.txt"};
+    static const char content[3][16] = {"before", "cut \0 short", "after"};
+    static const size_t lengths[] = {6, 12, 5};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path[i], sizeof path[i], "%s/%s", dir, names[i]);
+        FILE *f = fopen(path[i], "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(content[i], 1, lengths[i], f), lengths[i]);
+        assert_int_equal(fclose(f), 0);
+    }
+    cd_reader *r = open_ok(dir, NULL);
+    cd_record rec;
+    expect_next(r, &rec, CD_OK, 1);
+    expect_str(rec.doc.text, "before");
+    expect_next(r, &rec, CD_ERR_INPUT, 2);
+    char want[700];
+    snprintf(want, sizeof want,
+             "%s: NUL byte at byte 5: documents may not contain NUL characters", path[1]);
+    assert_string_equal(cd_reader_errmsg(r), want);
+    expect_next(r, &rec, CD_OK, 3);
+    expect_str(rec.doc.id, path[2]);
+    expect_str(rec.doc.text, "after");
+    assert_int_equal(cd_reader_next(r, &rec), CD_END);
+    cd_reader_free(r);
+
+    r = open_ok(dir, NULL);
+    for (uint64_t line = 1; line <= 3; line++) {
+        assert_int_equal(cd_reader_next_line(r, &rec), CD_OK);
+        assert_int_equal(rec.line, line);
+    }
+    assert_int_equal(cd_reader_next_line(r, &rec), CD_END);
+    cd_reader_free(r);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(unlink(path[i]), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* Runs body with fd as stdin, then restores stdin. */
 static void with_stdin(int fd, void (*body)(const void *), const void *arg)
 {
@@ -825,49 +872,13 @@ static void test_stdin(void **state)
 
 /* ----------------------------------------------------- allocation faults */
 
-static long alloc_count, alloc_fail_at, alloc_live, alloc_failed;
-
-static void *counting_malloc(size_t size)
-{
-    if (++alloc_count == alloc_fail_at) {
-        alloc_failed++;
-        return NULL;
-    }
-    void *p = malloc(size);
-    if (p)
-        alloc_live++;
-    return p;
-}
-
-static void *counting_realloc(void *ptr, size_t size)
-{
-    if (++alloc_count == alloc_fail_at) {
-        alloc_failed++;
-        return NULL;
-    }
-    void *p = realloc(ptr, size);
-    if (p && !ptr)
-        alloc_live++;
-    return p;
-}
-
-static void counting_free(void *ptr)
-{
-    if (ptr)
-        alloc_live--;
-    free(ptr);
-}
-
 /* Reads path fully, failing allocation number fail_at (0 = none). Returns
  * 1 when no allocation failed. Checks: a failed allocation always shows as
  * a status (never silent), nothing leaks, and no crash. */
 static int run_with_failure(const char *path, const cd_read_options *o, long fail_at,
                             size_t *ok_out)
 {
-    static const cd_allocator counting = {counting_malloc, counting_realloc, counting_free};
-    alloc_count = alloc_live = alloc_failed = 0;
-    alloc_fail_at = fail_at;
-    assert_int_equal(cd_set_allocator(&counting), CD_OK);
+    counting_alloc_start(fail_at, 0);
 
     char err[512] = "";
     cd_reader *r = NULL;
@@ -893,14 +904,14 @@ static int run_with_failure(const char *path, const cd_read_options *o, long fai
         assert_null(r);
         assert_non_null(strstr(err, "out of memory"));
     }
-    assert_int_equal(cd_set_allocator(NULL), CD_OK);
-    assert_int_equal(alloc_live, 0);
-    if (alloc_failed)
+    counting_alloc_stop();
+    assert_int_equal(counting_alloc_live(), 0);
+    if (counting_alloc_failed())
         assert_true(st == CD_ERR_NOMEM || errors > 0);
     else
         assert_int_equal(errors, 0);
     *ok_out = ok;
-    return alloc_failed == 0;
+    return counting_alloc_failed() == 0;
 }
 
 static void test_allocation_failures(void **state)
@@ -954,6 +965,7 @@ int main(void)
         cmocka_unit_test(test_corrupt),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_next_line_numbering),
+        cmocka_unit_test(test_directory_file_with_nul),
         cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_allocation_failures),
     };

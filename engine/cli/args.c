@@ -1,5 +1,6 @@
-/* args.c: parsing of numeric option values, shared by every subcommand so
- * each reports a bad value with the same message. */
+/* args.c: parsing of option values shared by every subcommand (numbers, the
+ * similarity options, the input options), so each reports a bad value with
+ * the same message. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,6 +60,38 @@ int cli_parse_similarity_option(const char *option, const char *text, cd_params 
         if (cli_parse_unsigned(option, text, 0, UINT64_MAX, &u))
             return -1;
         params->seed = u;
+        return 1;
+    }
+    return 0;
+}
+
+int cli_parse_input_option(const char *option, const char *text, cd_read_options *read,
+                           int *skip_errors)
+{
+    const char **field = !strcmp(option, "id-field")       ? &read->id_field
+                         : !strcmp(option, "text-field")   ? &read->text_field
+                         : !strcmp(option, "title-field")  ? &read->title_field
+                         : !strcmp(option, "date-field")   ? &read->date_field
+                         : !strcmp(option, "source-field") ? &read->source_field
+                         : !strcmp(option, "url-field")    ? &read->url_field
+                                                           : NULL;
+    if (field) {
+        *field = text;
+        return 1;
+    }
+    if (!strcmp(option, "max-doc-bytes")) {
+        unsigned long long u;
+        if (cli_parse_unsigned(option, text, 1, (unsigned long long)1 << 40, &u))
+            return -1;
+        read->max_doc_bytes = (size_t)u;
+        return 1;
+    }
+    if (!strcmp(option, "on-error")) {
+        if (strcmp(text, "fail") && strcmp(text, "skip")) {
+            cli_error("--on-error: expected fail or skip, got '%s'", text);
+            return -1;
+        }
+        *skip_errors = !strcmp(text, "skip");
         return 1;
     }
     return 0;

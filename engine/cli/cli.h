@@ -43,6 +43,15 @@ int cli_parse_double(const char *option, const char *text, double *value);
  * 0 when it is not (nothing is read), -1 on a bad value (message printed). */
 int cli_parse_similarity_option(const char *option, const char *text, cd_params *params);
 
+/* Parses the value of an input option shared by every command that reads
+ * documents (id-field, text-field, title-field, date-field, source-field,
+ * url-field, max-doc-bytes, on-error) into *read, or for on-error into
+ * *skip_errors (1: skip, 0: fail). A field name is kept as the pointer text,
+ * not copied. Returns 1 when option is one of them, 0 when it is not
+ * (nothing is read), -1 on a bad value (message printed). */
+int cli_parse_input_option(const char *option, const char *text, cd_read_options *read,
+                           int *skip_errors);
+
 /* Writes s[0..len) as a JSON string literal (with quotes) to out. */
 void cli_write_json_string(FILE *out, const char *s, size_t len);
 

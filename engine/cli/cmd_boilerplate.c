@@ -173,6 +173,15 @@ int cli_boilerplate(int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:h", long_options, NULL)) != -1) {
+        const char *name = NULL;
+        for (const struct option *lo = long_options; lo->name; lo++)
+            if (lo->val == c)
+                name = lo->name;
+        int shared = name ? cli_parse_input_option(name, optarg, &read, &skip_errors) : 0;
+        if (shared < 0)
+            return CLI_EXIT_USAGE;
+        if (shared > 0)
+            continue;
         switch (c) {
         case OPT_SAVE: save = optarg; break;
         case OPT_LOAD: load = optarg; break;
@@ -194,24 +203,6 @@ int cli_boilerplate(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
             params.extract_html = html;
-            break;
-        case OPT_ID_FIELD: read.id_field = optarg; break;
-        case OPT_TEXT_FIELD: read.text_field = optarg; break;
-        case OPT_TITLE_FIELD: read.title_field = optarg; break;
-        case OPT_DATE_FIELD: read.date_field = optarg; break;
-        case OPT_SOURCE_FIELD: read.source_field = optarg; break;
-        case OPT_URL_FIELD: read.url_field = optarg; break;
-        case OPT_MAX_DOC_BYTES:
-            if (cli_parse_unsigned("max-doc-bytes", optarg, 1, (unsigned long long)1 << 40, &u))
-                return CLI_EXIT_USAGE;
-            read.max_doc_bytes = (size_t)u;
-            break;
-        case OPT_ON_ERROR:
-            if (strcmp(optarg, "fail") && strcmp(optarg, "skip")) {
-                cli_error("--on-error: expected fail or skip, got '%s'", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            skip_errors = !strcmp(optarg, "skip");
             break;
         case 'o': output = optarg; break;
         case OPT_QUIET: quiet = 1; break;

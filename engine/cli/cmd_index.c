@@ -228,6 +228,8 @@ static int parse_options(index_options *o, int argc, char **argv)
         if (c >= OPT_THRESHOLD && c < OPT_THRESHOLD + PARAM_OPTIONS)
             o->given |= 1u << (c - OPT_THRESHOLD);
         int shared = name ? cli_parse_similarity_option(name, optarg, &o->params) : 0;
+        if (name && !shared)
+            shared = cli_parse_input_option(name, optarg, &o->read, &o->skip_errors);
         if (shared < 0)
             return CLI_EXIT_USAGE;
         if (shared > 0)
@@ -277,37 +279,6 @@ static int parse_options(index_options *o, int argc, char **argv)
         case OPT_LEAD_THRESHOLD:
             if (cli_parse_double(name, optarg, &o->params.lead_threshold))
                 return CLI_EXIT_USAGE;
-            break;
-        case OPT_ID_FIELD:
-            o->read.id_field = optarg;
-            break;
-        case OPT_TEXT_FIELD:
-            o->read.text_field = optarg;
-            break;
-        case OPT_TITLE_FIELD:
-            o->read.title_field = optarg;
-            break;
-        case OPT_DATE_FIELD:
-            o->read.date_field = optarg;
-            break;
-        case OPT_SOURCE_FIELD:
-            o->read.source_field = optarg;
-            break;
-        case OPT_URL_FIELD:
-            o->read.url_field = optarg;
-            break;
-        case OPT_MAX_DOC_BYTES:
-            if (cli_parse_unsigned(name, optarg, 1, (unsigned long long)1 << 40, &u))
-                return CLI_EXIT_USAGE;
-            o->read.max_doc_bytes = (size_t)u;
-            break;
-        case OPT_ON_ERROR:
-            if (!strcmp(optarg, "fail") || !strcmp(optarg, "skip"))
-                o->skip_errors = !strcmp(optarg, "skip");
-            else {
-                cli_error("--on-error: expected fail or skip, got '%s'", optarg);
-                return CLI_EXIT_USAGE;
-            }
             break;
         case OPT_BATCH:
             if (cli_parse_unsigned(name, optarg, 1, 1 << 20, &u))

@@ -173,6 +173,8 @@ int run_options_parse(run_options *o, int argc, char **argv)
             if (lo->val == c)
                 name = lo->name;
         int shared = name ? cli_parse_similarity_option(name, optarg, &o->params) : 0;
+        if (name && !shared)
+            shared = cli_parse_input_option(name, optarg, &o->read, &o->skip_errors);
         if (shared < 0)
             return CLI_EXIT_USAGE;
         if (shared > 0)
@@ -195,27 +197,6 @@ int run_options_parse(run_options *o, int argc, char **argv)
             if (cli_parse_unsigned(name, optarg, 0, UINT32_MAX, &u))
                 return CLI_EXIT_USAGE;
             o->params.max_bucket = (size_t)u;
-            break;
-        case OPT_ID_FIELD: o->read.id_field = optarg; break;
-        case OPT_TEXT_FIELD: o->read.text_field = optarg; break;
-        case OPT_TITLE_FIELD: o->read.title_field = optarg; break;
-        case OPT_DATE_FIELD: o->read.date_field = optarg; break;
-        case OPT_SOURCE_FIELD: o->read.source_field = optarg; break;
-        case OPT_URL_FIELD: o->read.url_field = optarg; break;
-        case OPT_MAX_DOC_BYTES:
-            if (cli_parse_unsigned(name, optarg, 1, (unsigned long long)1 << 40, &u))
-                return CLI_EXIT_USAGE;
-            o->read.max_doc_bytes = (size_t)u;
-            break;
-        case OPT_ON_ERROR:
-            if (!strcmp(optarg, "fail"))
-                o->skip_errors = 0;
-            else if (!strcmp(optarg, "skip"))
-                o->skip_errors = 1;
-            else {
-                cli_error("--on-error: expected fail or skip, got '%s'", optarg);
-                return CLI_EXIT_USAGE;
-            }
             break;
         case 'o': o->output = optarg; break;
         case OPT_REMOVED: o->removed = optarg; break;

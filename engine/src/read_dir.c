@@ -198,6 +198,16 @@ cd_status cd__dir_next(cd__dir *d, cd_record *rec, int parse, char *errmsg)
     cd_status st = read_whole(d, path, &len, errmsg);
     if (st != CD_OK)
         return st;
+    /* A NUL would cut the text short: the file is bad input, as a JSONL
+     * line holding one is. Without parse (cd_reader_next_line, which never
+     * rejects) such a file's raw line has its text cut at the NUL; it is
+     * never printed, as the parsing pass rejected it. */
+    const char *nul = memchr(d->content, '\0', len);
+    if (nul && parse) {
+        cd__set_error(errmsg, "%s: NUL byte at byte %zu: documents may not contain NUL characters",
+                      path, (size_t)(nul - d->content) + 1);
+        return CD_ERR_INPUT;
+    }
     /* the source: the first directory below the root, if any */
     const char *rel = path + (strlen(path) >= d->root_len ? d->root_len : 0);
     const char *slash = strchr(rel, '/');
@@ -206,9 +216,6 @@ cd_status cd__dir_next(cd__dir *d, cd_record *rec, int parse, char *errmsg)
     cJSON *obj = cJSON_CreateObject();
     char *source = cd__strndup(rel, source_len);
     cJSON *text = obj && source ? cJSON_CreateString(d->content) : NULL;
-    if (text && memchr(d->content, '\0', len)) { /* a NUL ends the text */
-        len = strlen(d->content);
-    }
     int ok = text && cJSON_AddStringToObject(obj, "id", path) != NULL;
     if (ok)
         cJSON_AddItemToObject(obj, "text", text);

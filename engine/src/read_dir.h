@@ -27,8 +27,9 @@ void cd__dir_close(cd__dir *dir); /* NULL is a no-op */
 /* The next file as a record (rec->line is its 1-based number in the
  * listing; with parse, rec->doc is filled). Pointers stay valid until the
  * next call. CD_END after the last file; CD_ERR_LIMIT for a file over
- * max_doc_bytes and CD_ERR_INPUT for one that cannot be read (errmsg, of
- * CD_ERRMSG_SIZE, says which; the next call goes on); CD_ERR_NOMEM. */
+ * max_doc_bytes and CD_ERR_INPUT for one that cannot be read or, with
+ * parse, that holds a NUL byte (errmsg, of CD_ERRMSG_SIZE, says which; the
+ * next call goes on); CD_ERR_NOMEM. */
 cd_status cd__dir_next(cd__dir *dir, cd_record *rec, int parse, char *errmsg);
 
 #endif

@@ -63,6 +63,14 @@ def generate(source, work):
     data = good_lines()
     if name == "directory":
         return INPUTS, None
+    if name == "nul-directory":
+        # a story, a file holding a NUL byte, then a copy of the story
+        os.makedirs(path)
+        story = b"The council approved the new budget for schools and roads on Monday evening.\n"
+        for file, text in (("a.txt", story), ("b.txt", b"cut \0 short\n"), ("c.txt", story)):
+            with open(os.path.join(path, file), "wb") as f:
+                f.write(text)
+        return path, None
     if name == "big-line":
         return None, "big-line"
     if name.startswith("gz-"):

@@ -101,7 +101,7 @@ static void empty_dir(const char *dir)
 
 static char base[256], template_dir[300], work_dir[300];
 static blob template_checkpoint, template_log;
-static unsigned perm;
+static unsigned perm, lead_bands;
 static const char *story_a = "the prime minister told the president that ukraine must be put in "
                              "the strongest possible position in order to secure a lasting peace";
 static const char *story_b = "heavy rain caused flooding across the north of the county "
@@ -133,6 +133,7 @@ static void make_template(void)
     p.bands = 4;
     p.rows = 4;
     p.threshold = 0.5;
+    p.lead_shingles = 8; /* so that ADD records carry lead keys */
     p.threads = 1;
     cd_index_options o;
     cd_index_options_init(&o);
@@ -166,6 +167,9 @@ static void make_template(void)
     char path[600];
     snprintf(path, sizeof path, "%s/checkpoint", template_dir);
     template_checkpoint = read_blob(path);
+    FUZZ_CHECK(template_checkpoint.len >= 160);
+    lead_bands = get32(template_checkpoint.p + 152);
+    FUZZ_CHECK(lead_bands > 0 && 32 + 4 * perm + 8 * lead_bands + 40 <= 4096);
     snprintf(path, sizeof path, "%s/log", template_dir);
     template_log = read_blob(path);
 }
@@ -221,7 +225,10 @@ static void repair_checkpoint(blob *c)
 }
 
 /* A log rebuilt from the input: the template's header, then records whose
- * frames (and, unless the input says otherwise, COMMIT hashes) are valid. */
+ * frames (and, unless the input says otherwise, COMMIT hashes) are valid.
+ * ADD records follow the current layout (docs/index-format.md, "The log";
+ * engine/src/index_log.c), so that they reach cd__index_apply: a kind byte's
+ * high bits make one field inconsistent (id length, flags, score). */
 static blob build_log(fuzz_input *in)
 {
     size_t cap = 48 + 16 + 4096;
@@ -236,20 +243,28 @@ static blob build_log(fuzz_input *in)
         uint8_t body[4096];
         memset(body, 0, sizeof body);
         switch (kind % 4) {
-        case 0: { /* ADD: fixed fields and id from the input, a real-looking signature */
+        case 0: { /* ADD: u8 1, u8 flags, u16 0, u32 story, i64 time, f32 score,
+                   * u32 id length, u32 shingles, u32 0, perm x u32 signature,
+                   * lead bands x u64 lead keys, the id padded to 8 */
             uint8_t id_len = fuzz_byte(in) % 40;
             body[0] = 1;
-            body[1] = fuzz_byte(in);                    /* flags */
+            body[1] = kind & 0x40 ? fuzz_byte(in) : fuzz_byte(in) & 3; /* dated, empty */
             put32(body + 4, (uint32_t)fuzz_uint(in, 1) - 2); /* story: small or UINT32_MAX */
             put64(body + 8, 1772323200 + fuzz_uint(in, 3));
-            put32(body + 16, fuzz_byte(in));            /* agreements */
+            float score = fuzz_byte(in) / 255.0f;
+            uint32_t score_bits;
+            memcpy(&score_bits, &score, 4);
+            put32(body + 16, kind & 0x20 ? (uint32_t)fuzz_uint(in, 4) : score_bits);
             put32(body + 20, kind & 0x80 ? fuzz_byte(in) : id_len);
-            for (unsigned i = 0; i < perm; i++)
-                put32(body + 24 + 4 * i, (uint32_t)XXH3_64bits_withSeed(&i, sizeof i, id_len));
-            size_t id_at = 24 + 4 * (size_t)perm;
+            put32(body + 24, (uint32_t)fuzz_uint(in, 2)); /* shingles */
+            uint8_t *p = body + 32;
+            for (unsigned i = 0; i < perm; i++, p += 4) /* the same for the same id length */
+                put32(p, (uint32_t)XXH3_64bits_withSeed(&i, sizeof i, id_len));
+            for (unsigned j = 0; j < lead_bands; j++, p += 8)
+                put64(p, XXH3_64bits_withSeed(&j, sizeof j, id_len + 1000));
             for (uint8_t i = 0; i < id_len; i++)
-                body[id_at + i] = fuzz_byte(in);
-            body_len = id_at + ((size_t)id_len + 7) / 8 * 8;
+                p[i] = fuzz_byte(in);
+            body_len = (size_t)(p - body) + ((size_t)id_len + 7) / 8 * 8;
             break;
         }
         case 1: /* EVICT */
