@@ -1,6 +1,7 @@
 /* test_shingle.c: the shingle and hash stages: token and shingle hashes
- * against XXH3 over explicitly built little-endian bytes, shingle counts,
- * title handling, and the golden vectors in tests/data/golden/shingles.txt.
+ * against XXH3 over explicitly built little-endian bytes (on random texts at
+ * every SIMD level too), shingle counts, title handling, and the golden
+ * vectors in tests/data/golden/shingles.txt.
  *
  * After an intended change to normalisation or hashing (bump
  * CD_NORMALISE_VERSION too), regenerate the golden file with
@@ -19,6 +20,7 @@
 
 #include "copydesk/copydesk.h"
 #include "shingle.h"
+#include "support.h"
 
 static int update_golden;
 
@@ -119,6 +121,115 @@ static void test_token_hash(void **state)
         assert_int_equal(cd__shingle_hash(h, n, 0), manual_shingle(h, n, 0));
         assert_int_equal(cd__shingle_hash(h, n, 99), manual_shingle(h, n, 99));
     }
+}
+
+/* A deterministic pseudo-random sequence (splitmix64). */
+static uint64_t rnd(void)
+{
+    static uint64_t state = 0x9E3779B97F4A7C15ull;
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* cd__token_hash is XXH3_64bits_withSeed for every length up to past the
+ * library's 16-, 128- and 240-byte boundaries, and any seed. */
+static void test_token_hash_lengths(void **state)
+{
+    (void)state;
+    unsigned char buf[300];
+    const uint64_t seeds[] = {0, 7, 0x0123456789ABCDEFull, UINT64_MAX, 0xFFFFFFFFull};
+    for (size_t len = 0; len <= 260; len++)
+        for (int round = 0; round < 8; round++) {
+            for (size_t i = 0; i < len; i++)
+                buf[i] = (unsigned char)rnd();
+            uint64_t seed = round < 5 ? seeds[round] : rnd();
+            assert_int_equal(cd__token_hash((const char *)buf, len, seed),
+                             XXH3_64bits_withSeed(buf, len, seed));
+        }
+}
+
+/* A random text of up to max - 1 bytes: words of 1..40 letters and digits,
+ * some with accented letters, Cyrillic, or (when cjk) Han and Kana
+ * characters, between spaces and punctuation. */
+static size_t random_text(char *buf, size_t max, int cjk)
+{
+    static const char *const pieces[] = {"\xC3\xA9", "\xD0\xB4", "\xE6\x9D\xB1", "\xE3\x81\xAF"};
+    size_t len = 0, words = rnd() % 300;
+    for (size_t w = 0; w < words && len + 200 < max; w++) {
+        size_t letters = 1 + (rnd() % 100 < 90 ? rnd() % 12 : rnd() % 40);
+        for (size_t i = 0; i < letters; i++) {
+            uint64_t r = rnd();
+            if (r % 50 == 0) {
+                const char *p = pieces[(r >> 8) % (cjk ? 4 : 2)];
+                memcpy(buf + len, p, strlen(p));
+                len += strlen(p);
+            } else {
+                buf[len++] = "abcdefghijklmnopqrstuvwxyzABCXYZ0123456789"[(r >> 8) % 42];
+            }
+        }
+        buf[len++] = " ,. \n"[rnd() % 5];
+    }
+    if (rnd() % 2 && len > 0)
+        len--; /* end on a word */
+    buf[len] = '\0';
+    return len;
+}
+
+/* The shingles cd__shingle gives norm, recomputed from its token spans with
+ * XXH3_64bits_withSeed and the spec formula (as check_formula). */
+static void check_shingler(cd__shingler *s, const cd__normaliser *norm, unsigned ngram,
+                           unsigned char_ngram, uint64_t seed)
+{
+    static uint64_t th[4096], want[4096];
+    size_t n = norm->count, expected = 0;
+    assert_true(n <= 4096);
+    for (size_t i = 0; i < n; i++)
+        th[i] =
+            XXH3_64bits_withSeed(norm->bytes + norm->tokens[i].offset, norm->tokens[i].len, seed);
+    for (size_t i = 0; i < n; i++) {
+        const cd__span *t = &norm->tokens[i];
+        size_t width = cd__is_char_token(norm->bytes + t->offset, t->len) ? char_ngram : ngram;
+        if (width <= n - i)
+            want[expected++] = manual_shingle(th + i, width, seed);
+    }
+    if (expected == 0 && n > 0)
+        want[expected++] = manual_shingle(th, n, seed);
+    assert_int_equal(cd__shingle(s, norm, ngram, char_ngram, seed), CD_OK);
+    assert_int_equal(s->count, expected);
+    for (size_t i = 0; i < expected; i++)
+        assert_int_equal(s->hashes[i], want[i]);
+}
+
+/* Random texts through cd__shingle at every vector level (the vectorised
+ * token and window hashing and their scalar twins), with the default and
+ * other n-gram widths, against the formula. */
+static void test_every_simd_level(void **state)
+{
+    (void)state;
+    static const char *levels[] = {"scalar", "avx2", "avx512"};
+    static const unsigned widths[][2] = {{5, 3}, {5, 5}, {3, 3}, {1, 2}, {9, 3}};
+    static char text[8192];
+    for (size_t l = 0; l < sizeof levels / sizeof *levels; l++) {
+        assert_int_equal(setenv("COPYDESK_SIMD", levels[l], 1), 0);
+        cd__normaliser norm;
+        cd__shingler s;
+        cd__normaliser_init(&norm);
+        cd__shingler_init(&s);
+        print_message("shingler level %d (cap %s)\n", s.simd, levels[l]);
+        for (int round = 0; round < 400; round++) {
+            size_t len = random_text(text, sizeof text, round % 4 == 3);
+            cd__normaliser_reset(&norm);
+            assert_int_equal(cd__normalise_append(&norm, text, len, CD__NORMALISE_AUTO), CD_OK);
+            uint64_t seed = round % 3 == 0 ? 0 : rnd();
+            const unsigned *w = widths[round % (sizeof widths / sizeof *widths)];
+            check_shingler(&s, &norm, w[0], w[1], seed);
+        }
+        cd__shingler_free(&s);
+        cd__normaliser_free(&norm);
+    }
+    unsetenv("COPYDESK_SIMD");
 }
 
 static void test_counts(void **state)
@@ -298,24 +409,6 @@ static const struct golden_case {
 static const uint64_t golden_seeds[] = {0, 0x0123456789ABCDEFull};
 static const unsigned golden_ngrams[] = {5, 1, 3};
 
-static void appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
-        va_end(ap);
-        assert_true(n >= 0);
-        if ((size_t)n < *cap - *len) {
-            *len += (size_t)n;
-            return;
-        }
-        *cap = (*cap + (size_t)n) * 2;
-        *buf = realloc(*buf, *cap);
-        assert_non_null(*buf);
-    }
-}
-
 static char *golden_text(void)
 {
     size_t cap = 4096, len = 0;
@@ -357,53 +450,11 @@ static char *golden_text(void)
     return buf;
 }
 
-/* Compares text with the golden file name line by line, or rewrites it. */
-static void check_golden(const char *name, const char *text)
-{
-    const char *dir = getenv("COPYDESK_TEST_DATA");
-    if (!dir)
-        fail_msg("COPYDESK_TEST_DATA is not set (ctest sets it to tests/data)");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/golden/%s", dir, name);
-    if (update_golden) {
-        FILE *f = fopen(path, "wb");
-        if (!f)
-            fail_msg("cannot write %s", path);
-        fputs(text, f);
-        assert_int_equal(fclose(f), 0);
-        print_message("wrote %s\n", path);
-        return;
-    }
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot read %s (regenerate with --update)", path);
-    char *want = malloc(1 << 20);
-    assert_non_null(want);
-    size_t n = fread(want, 1, (1 << 20) - 1, f);
-    fclose(f);
-    want[n] = '\0';
-    /* the first line that differs, both versions */
-    const char *a = text, *b = want;
-    unsigned line = 1;
-    while (*a || *b) {
-        size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
-        if (la != lb || memcmp(a, b, la) != 0) {
-            print_error("%s:%u differs (hashing or normalisation changed?)\n", path, line);
-            char *got = strndup(a, la), *exp = strndup(b, lb);
-            assert_string_equal(got, exp);
-        }
-        a += la + (a[la] == '\n');
-        b += lb + (b[lb] == '\n');
-        line++;
-    }
-    free(want);
-}
-
 static void test_golden(void **state)
 {
     (void)state;
     char *text = golden_text();
-    check_golden("shingles.txt", text);
+    check_golden("shingles.txt", text, update_golden, "hashing or normalisation");
     free(text);
 }
 
@@ -411,9 +462,10 @@ int main(int argc, char **argv)
 {
     update_golden = argc > 1 && strcmp(argv[1], "--update") == 0;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_token_hash),     cmocka_unit_test(test_counts),
-        cmocka_unit_test(test_formula),        cmocka_unit_test(test_short_and_empty),
-        cmocka_unit_test(test_variants_equal), cmocka_unit_test(test_title),
+        cmocka_unit_test(test_token_hash),       cmocka_unit_test(test_token_hash_lengths),
+        cmocka_unit_test(test_every_simd_level), cmocka_unit_test(test_counts),
+        cmocka_unit_test(test_formula),          cmocka_unit_test(test_short_and_empty),
+        cmocka_unit_test(test_variants_equal),   cmocka_unit_test(test_title),
         cmocka_unit_test(test_golden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

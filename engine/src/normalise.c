@@ -437,26 +437,30 @@ static inline int reserve_block_tokens(cd__normaliser *n)
         size_t start = SIZE_MAX;                                                                   \
         for (size_t i = pos; i < len; i += 64) {                                                   \
             size_t m = len - i < 64 ? len - i : 64;                                                \
+            if (len - i > 512) /* the text 8 blocks on, while this one is classified */            \
+                __builtin_prefetch(t + i + 512);                                                   \
             if (reserve_block_tokens(n) != 0)                                                      \
                 return SIZE_MAX;                                                                   \
             uint64_t token, high;                                                                  \
             classify(t + i, m, out + (i - pos), &token, &high);                                    \
             uint64_t keep = high ? (((uint64_t)1 << lowest_bit(high)) - 1) : ~(uint64_t)0;         \
             token &= keep;                                                                         \
-            /* bit j: a token starts or ends at i + j */                                           \
-            uint64_t edges = (token ^ ((token << 1) | (start != SIZE_MAX))) & keep;                \
+            /* bit j of starts / ends: a token starts at / ends just before i + j */               \
+            uint64_t before = (token << 1) | (start != SIZE_MAX);                                  \
+            uint64_t starts = token & ~before, ends = ~token & before & keep;                      \
             cd__span *spans = n->tokens;                                                           \
             size_t count = n->count;                                                               \
-            while (edges) {                                                                        \
-                size_t at = i + lowest_bit(edges);                                                 \
-                edges &= edges - 1;                                                                \
-                if (start == SIZE_MAX) {                                                           \
-                    start = at;                                                                    \
-                } else {                                                                           \
-                    spans[count++] = (cd__span){base + (start - pos), at - start};                 \
-                    start = SIZE_MAX;                                                              \
-                }                                                                                  \
+            if (start != SIZE_MAX && ends) { /* the token open before the block */                 \
+                spans[count++] = (cd__span){base + (start - pos), i + lowest_bit(ends) - start};   \
+                ends &= ends - 1;                                                                  \
+                start = SIZE_MAX;                                                                  \
             }                                                                                      \
+            for (; ends; ends &= ends - 1, starts &= starts - 1) { /* each one starts and ends */  \
+                size_t from = i + lowest_bit(starts);                                              \
+                spans[count++] = (cd__span){base + (from - pos), i + lowest_bit(ends) - from};     \
+            }                                                                                      \
+            if (starts) /* one left, still open at the end of the block */                         \
+                start = i + lowest_bit(starts);                                                    \
             n->count = count;                                                                      \
             if (high) {                                                                            \
                 size_t stop = i + lowest_bit(high);                                                \

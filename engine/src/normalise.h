@@ -23,8 +23,10 @@ typedef struct cd__span {
  * Owned by a signer and reused between documents: buffers only grow, so after
  * the first few documents signing allocates nothing. */
 typedef struct cd__normaliser {
-    char *bytes; /* normalised text holding the tokens; only the spans in
-                    tokens are defined (bytes between tokens are not) */
+    char *bytes; /* normalised text holding the tokens; every byte below
+                    bytes_len is written (the shingle stage reads past a
+                    token's end, up to bytes_len), but only the spans in
+                    tokens mean anything */
     size_t bytes_len, bytes_cap;
     cd__span *tokens; /* the tokens in text order */
     size_t count, tokens_cap;

@@ -35,10 +35,13 @@ typedef struct cd__shingler {
     uint64_t *hashes; /* shingle hashes in text order, with repeats */
     uint32_t *starts; /* the token each shingle starts at */
     size_t count, hashes_cap, starts_cap;
+    int simd; /* cd__simd_level of the token and window hashing, chosen by init */
 } cd__shingler;
 
+/* Zeroes *s and picks the fastest hashing cd__simd_level_get allows (all
+ * give the same hashes); no allocation. */
 void cd__shingler_init(cd__shingler *s);
-void cd__shingler_free(cd__shingler *s); /* frees the buffers, not s */
+void cd__shingler_free(cd__shingler *s); /* frees the buffers, not s; keeps simd */
 
 /* 1 when token[0..len) (normalised UTF-8, one token) is a character token:
  * its first code point is in a script cd__is_char_token_script names. */
