@@ -48,6 +48,52 @@ static size_t rep(const cd_dedup *d, size_t doc)
     return r.representative;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The distinct high halves of text's shingle hashes, sorted, in *set. */
+static size_t distinct_shingles(cd_signer *s, const char *text, uint32_t **set)
+{
+    cd_doc doc = {.text = str(text)};
+    const uint64_t *h;
+    size_t n;
+    assert_int_equal(cd_signer_shingles(s, &doc, &h, &n), CD_OK);
+    *set = malloc((n + 1) * sizeof **set);
+    for (size_t i = 0; i < n; i++)
+        (*set)[i] = (uint32_t)(h[i] >> 32);
+    qsort(*set, n, sizeof **set, cmp_u32);
+    size_t distinct = 0;
+    for (size_t i = 0; i < n; i++)
+        if (distinct == 0 || (*set)[i] != (*set)[distinct - 1])
+            (*set)[distinct++] = (*set)[i];
+    return distinct;
+}
+
+/* The Jaccard of the two texts' distinct shingles, computed naively. */
+static double exact_jaccard(const cd_params *p, const char *a, const char *b)
+{
+    cd_signer *s = NULL;
+    assert_int_equal(cd_signer_create(p, &s), CD_OK);
+    uint32_t *sa, *sb;
+    size_t na = distinct_shingles(s, a, &sa), nb = distinct_shingles(s, b, &sb);
+    size_t both = 0;
+    for (size_t i = 0, j = 0; i < na && j < nb;) {
+        if (sa[i] == sb[j])
+            both++, i++, j++;
+        else if (sa[i] < sb[j])
+            i++;
+        else
+            j++;
+    }
+    free(sa);
+    free(sb);
+    cd_signer_free(s);
+    return (double)both / (double)(na + nb - both);
+}
+
 /* ------------------------------------------------------------- scripts */
 
 /* For each language: a story, a copy (other punctuation and spacing, a
@@ -251,42 +297,63 @@ static void test_star_stops_a_chain(void **state)
     /* exact verification reports the exact Jaccard of the shingle sets */
     p.cluster = CD_CLUSTER_COMPONENTS;
     d = run(t, 3, &p);
-    cd_signer *s = NULL;
-    assert_int_equal(cd_signer_create(&p, &s), CD_OK);
-    uint32_t *sets[2];
-    size_t sizes[2];
-    for (int k = 0; k < 2; k++) {
-        cd_doc doc = {.text = str(texts[k])};
-        const uint64_t *h;
-        size_t n;
-        assert_int_equal(cd_signer_shingles(s, &doc, &h, &n), CD_OK);
-        sets[k] = malloc(n * sizeof *sets[k]);
-        sizes[k] = 0;
-        for (size_t i = 0; i < n; i++) { /* distinct high halves */
-            uint32_t v = (uint32_t)(h[i] >> 32);
-            int seen = 0;
-            for (size_t j = 0; j < sizes[k] && !seen; j++)
-                seen = sets[k][j] == v;
-            if (!seen)
-                sets[k][sizes[k]++] = v;
-        }
-    }
-    size_t both = 0;
-    for (size_t i = 0; i < sizes[0]; i++)
-        for (size_t j = 0; j < sizes[1]; j++)
-            both += sets[0][i] == sets[1][j];
-    double jaccard = (double)both / (double)(sizes[0] + sizes[1] - both);
+    double jaccard = exact_jaccard(&p, texts[0], texts[1]);
     cd_pair pair;
     assert_int_equal(cd_dedup_pair(d, 0, &pair), CD_OK);
     assert_int_equal(pair.a, 0);
     assert_int_equal(pair.b, 1);
     assert_float_equal(pair.similarity, jaccard, 1e-6);
-    cd_signer_free(s);
     cd_dedup_free(d);
     for (int i = 0; i < 3; i++)
         free(texts[i]);
-    free(sets[0]);
-    free(sets[1]);
+}
+
+/* Two long texts (over 32,768 shingles, from a small vocabulary so that
+ * shingles repeat) and two that repeat a few shingles hundreds of times:
+ * the engine's exact Jaccard is that of the distinct shingle sets, whatever
+ * path sorted them. */
+static void test_exact_sets_of_long_and_repetitive_texts(void **state)
+{
+    (void)state;
+    static const char *const words[] = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta",
+                                        "eta",   "theta", "iota", "kappa", "lambda", "mu"};
+    size_t cap = 40000 * 8 + 1;
+    char *texts[4];
+    for (int t = 0; t < 4; t++) {
+        texts[t] = malloc(cap);
+        texts[t][0] = '\0';
+    }
+    uint64_t x = 0x243f6a8885a308d3ull;
+    size_t len[4] = {0};
+    for (size_t w = 0; w < 40000; w++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        const char *word = words[x % 12];
+        const char *other = (x >> 20) % 10 == 0 ? words[(x >> 8) % 12] : word;
+        len[0] += (size_t)sprintf(texts[0] + len[0], "%s ", word);
+        len[1] += (size_t)sprintf(texts[1] + len[1], "%s ", other);
+        if (w < 3000) {
+            len[2] += (size_t)sprintf(texts[2] + len[2], "%s ", words[w % 2]);
+            len[3] += (size_t)sprintf(texts[3] + len[3], "%s ",
+                                      words[w % 100 == 7 ? 2 + w / 100 % 10 : w % 2]);
+        }
+    }
+    cd_params p;
+    cd_params_init(&p);
+    p.threads = 1;
+    p.threshold = 0.01;
+    p.verify = CD_VERIFY_EXACT;
+    p.boilerplate = 0;
+    for (int pair_of = 0; pair_of < 2; pair_of++) {
+        const char *two[2] = {texts[2 * pair_of], texts[2 * pair_of + 1]};
+        cd_dedup *d = run(two, 2, &p);
+        cd_pair pair;
+        assert_int_equal(cd_dedup_pair_count(d), 1);
+        assert_int_equal(cd_dedup_pair(d, 0, &pair), CD_OK);
+        assert_float_equal(pair.similarity, exact_jaccard(&p, two[0], two[1]), 1e-6);
+        cd_dedup_free(d);
+    }
+    for (int t = 0; t < 4; t++)
+        free(texts[t]);
 }
 
 int main(void)
@@ -295,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_copies_in_every_script),
         cmocka_unit_test(test_excerpts_and_versions),
         cmocka_unit_test(test_star_stops_a_chain),
+        cmocka_unit_test(test_exact_sets_of_long_and_repetitive_texts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

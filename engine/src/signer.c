@@ -262,6 +262,50 @@ static void radix_sort_u32(uint32_t *v, uint32_t *scratch, size_t n)
     }
 }
 
+/* Sorts v[0..n) of hash values, which are close to uniform: one counting
+ * pass on the top bits spreads them into buckets of about two values
+ * (scratch), each then sorted by insertion, or by radix_sort_u32 when it
+ * holds more than 32 (repeated shingles, or chance); then back into v.
+ * About 3x fewer steps than four radix passes for a news article. */
+static void sort_hashes(uint32_t *v, uint32_t *scratch, size_t n)
+{
+    enum { MAX_BITS = 12, SMALL_BUCKET = 32 };
+    unsigned bits = 1;
+    while (bits < MAX_BITS && ((size_t)1 << bits) < n / 2)
+        bits++;
+    if (((size_t)1 << bits) < n / 8) { /* a very long text: buckets too big */
+        radix_sort_u32(v, scratch, n);
+        return;
+    }
+    unsigned shift = 32 - bits;
+    size_t start[(1u << MAX_BITS) + 1];
+    memset(start, 0, ((size_t)(1u << bits) + 1) * sizeof *start);
+    for (size_t i = 0; i < n; i++)
+        start[(v[i] >> shift) + 1]++;
+    for (size_t b = 0; b < ((size_t)1 << bits); b++)
+        start[b + 1] += start[b];
+    size_t fill[1u << MAX_BITS];
+    memcpy(fill, start, ((size_t)1 << bits) * sizeof *fill);
+    for (size_t i = 0; i < n; i++)
+        scratch[fill[v[i] >> shift]++] = v[i];
+    for (size_t b = 0; b < ((size_t)1 << bits); b++) {
+        uint32_t *bucket = scratch + start[b];
+        size_t m = start[b + 1] - start[b];
+        if (m > SMALL_BUCKET) {
+            radix_sort_u32(bucket, v + start[b], m); /* v's range is free */
+            continue;
+        }
+        for (size_t i = 1; i < m; i++) {
+            uint32_t x = bucket[i];
+            size_t j = i;
+            for (; j > 0 && bucket[j - 1] > x; j--)
+                bucket[j] = bucket[j - 1];
+            bucket[j] = x;
+        }
+    }
+    memcpy(v, scratch, n * sizeof *v);
+}
+
 /* The sorted distinct high halves of the shingle hashes. */
 static cd_status shingle_set(cd_signer *s, cd__signed *out)
 {
@@ -289,7 +333,7 @@ static cd_status shingle_set(cd_signer *s, cd__signed *out)
     n = kept;
     size_t distinct = 0;
     if (n > 0) {
-        radix_sort_u32(s->set, scratch, n);
+        sort_hashes(s->set, scratch, n);
         distinct = 1;
         for (size_t i = 1; i < n; i++)
             if (s->set[i] != s->set[distinct - 1])
