@@ -222,9 +222,10 @@ static void test_threads_do_not_change_results(void **state)
     cd_dedup_free(four);
 }
 
-static void test_allocation_failures(void **state)
+/* Every allocation of a run fails in turn, with every pair kept (keep 1)
+ * or only the clusters (keep 0: verification while grouping). */
+static void allocation_failures(int keep_pairs)
 {
-    (void)state;
     fixture_doc fx[5];
     fill_corpus(fx);
     int succeeded = 0;
@@ -236,6 +237,8 @@ static void test_allocation_failures(void **state)
         p.threads = 2;
         cd_dedup *d = NULL;
         cd_status st = cd_dedup_create(&p, &d);
+        if (st == CD_OK)
+            assert_int_equal(cd_dedup_keep_pairs(d, keep_pairs), CD_OK);
         if (st == CD_OK) {
             cd_doc docs[5];
             cd_status statuses[5];
@@ -259,6 +262,13 @@ static void test_allocation_failures(void **state)
     }
     assert_true(succeeded);
     assert_true(fail_at > 5);
+}
+
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    allocation_failures(1);
+    allocation_failures(0);
 }
 
 int main(void)
