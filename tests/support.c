@@ -143,3 +143,11 @@ void check_golden(const char *name, const char *text, int update, const char *wh
     }
     free(want);
 }
+
+uint64_t test_random(uint64_t *state)
+{
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    return *state * 2685821657736338717ull;
+}

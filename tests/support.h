@@ -7,6 +7,7 @@
 #define CD_TESTS_SUPPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* ------------------------------------------------- counting allocator */
 
@@ -27,6 +28,12 @@ void counting_alloc_stop(void);
 long counting_alloc_count(void);  /* allocations tried since the start */
 long counting_alloc_live(void);   /* blocks allocated and not yet freed */
 long counting_alloc_failed(void); /* allocations that returned NULL */
+
+/* --------------------------------------------------------- test data */
+
+/* The next value of a xorshift64* sequence: deterministic test data from
+ * a caller-kept state, which must not be 0. */
+uint64_t test_random(uint64_t *state);
 
 /* ------------------------------------------------------- golden files */
 

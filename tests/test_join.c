@@ -20,13 +20,7 @@
 #include "support.h"
 
 static uint64_t rng_state = 0x2545f4914f6cdd1dull;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ull;
-}
+static uint64_t rng(void) { return test_random(&rng_state); }
 
 /* ------------------------------------------------------- grouping */
 
@@ -236,20 +230,25 @@ static cd_status joined_components(const uint64_t *keys, const uint8_t *skip, si
     return st;
 }
 
+/* One random corpus: its groups, band keys and skipped documents. */
+typedef struct random_corpus_data {
+    uint32_t group[RANDOM_DOCS];
+    uint64_t keys[RANDOM_DOCS * RANDOM_BANDS];
+    uint8_t skip[RANDOM_DOCS];
+} random_corpus_data;
+
 static void test_join_random(void **state)
 {
     (void)state;
-    static uint32_t group[RANDOM_DOCS];
-    static uint64_t keys[RANDOM_DOCS * RANDOM_BANDS];
-    static uint8_t skip[RANDOM_DOCS];
+    static random_corpus_data c;
     uint32_t want[RANDOM_DOCS], got[RANDOM_DOCS];
     for (int round = 0; round < 30; round++) {
-        random_corpus(group, keys, skip);
-        random_world w = {group};
+        random_corpus(c.group, c.keys, c.skip);
+        random_world w = {c.group};
         size_t max_bucket = round % 3 == 0 ? 3 : 0;
-        reference_components(keys, skip, max_bucket, &w, want);
+        reference_components(c.keys, c.skip, max_bucket, &w, want);
         size_t checked;
-        assert_int_equal(joined_components(keys, skip, max_bucket, &w, got, &checked), CD_OK);
+        assert_int_equal(joined_components(c.keys, c.skip, max_bucket, &w, got, &checked), CD_OK);
         assert_memory_equal(got, want, sizeof want);
         assert_true(checked > 0);
     }
@@ -258,17 +257,15 @@ static void test_join_random(void **state)
 static void test_join_out_of_memory(void **state)
 {
     (void)state;
-    static uint32_t group[RANDOM_DOCS];
-    static uint64_t keys[RANDOM_DOCS * RANDOM_BANDS];
-    static uint8_t skip[RANDOM_DOCS];
+    static random_corpus_data c;
     uint32_t want[RANDOM_DOCS], got[RANDOM_DOCS];
-    random_corpus(group, keys, skip);
-    random_world w = {group};
-    reference_components(keys, skip, 0, &w, want);
+    random_corpus(c.group, c.keys, c.skip);
+    random_world w = {c.group};
+    reference_components(c.keys, c.skip, 0, &w, want);
     int failed = 0;
     for (long n = 1; n < 400; n++) {
         counting_alloc_start(n, 0);
-        cd_status st = joined_components(keys, skip, 0, &w, got, NULL);
+        cd_status st = joined_components(c.keys, c.skip, 0, &w, got, NULL);
         counting_alloc_stop();
         assert_int_equal(counting_alloc_live(), 0);
         if (st == CD_OK) {

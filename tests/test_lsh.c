@@ -34,13 +34,7 @@
 
 /* xorshift64*: deterministic test data. */
 static uint64_t rng_state = 88172645463325252ull;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ull;
-}
+static uint64_t rng(void) { return test_random(&rng_state); }
 
 static uint64_t mix(uint64_t x)
 {

@@ -18,6 +18,7 @@
 
 #include "copydesk/copydesk.h"
 #include "read_json.h"
+#include "support.h"
 
 static const char *const names[CD__JSON_FIELDS] = {"id", "text", "title", "date", "source", "url"};
 
@@ -212,13 +213,7 @@ static void test_hand_written(void **state)
 
 static uint64_t rng_state = 0x5EED5EED12345678ull;
 
-static uint64_t rnd(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+static uint64_t rnd(void) { return test_random(&rng_state); }
 
 /* Random edits of the hand-written lines: bytes replaced, inserted or
  * deleted, favouring the characters JSON's grammar turns on. */

@@ -123,15 +123,9 @@ static void test_token_hash(void **state)
     }
 }
 
-/* A deterministic pseudo-random sequence (splitmix64). */
-static uint64_t rnd(void)
-{
-    static uint64_t state = 0x9E3779B97F4A7C15ull;
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+/* Deterministic test data. */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void) { return test_random(&rng_state); }
 
 /* cd__token_hash is XXH3_64bits_withSeed for every length up to past the
  * library's 16-, 128- and 240-byte boundaries, and any seed. */
