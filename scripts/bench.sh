@@ -220,7 +220,7 @@ add_corpus() {
     local label=$1 path=$2 hard=$3 origin=$4
     local docs bytes gold=false
     docs=$(python3 bench/bench.py count-lines "$path")
-    bytes=$(stat -c %s "$path")
+    bytes=$(stat -L -c %s "$path")
     python3 bench/bench.py has-field "$path" cluster && gold=true
     python3 -c 'import json, sys
 l, p, h, o, d, b, g = sys.argv[1:]
