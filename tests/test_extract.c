@@ -1,8 +1,11 @@
 /* test_extract.c: the extract stage: which texts are taken for HTML, and
  * the main text libxml2's parser leaves once script, style, navigation,
  * header, footer, aside and forms are dropped; paragraphs, line breaks,
- * entities, white space, deep nesting and broken markup; and the signer
- * using it (cd_signer_text) only for texts that look like HTML. */
+ * entities, white space, deep nesting and broken markup; the text of the
+ * tree libxml2 would build (its depth and text size limits, nothing
+ * outside the root), with text runs given to the parser as markers or
+ * not; and the signer using it (cd_signer_text) only for texts that look
+ * like HTML. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -93,6 +96,85 @@ static void test_deep_nesting_and_size(void **state)
     free(html);
 }
 
+/* Text runs after a '>' the parser does not read as text (attribute
+ * values, comments, scripts) and text it reads in unusual places give the
+ * text the tree libxml2 would build gives. */
+static void test_runs_in_markup(void **state)
+{
+    (void)state;
+    expect_text("<p title=\"a>Long text in an attribute\">Visible text of the paragraph</p>",
+                "Visible text of the paragraph");
+    expect_text(
+        "<p>Before the comment<!-- a comment > with text inside it -->after the comment</p>",
+        "Before the commentafter the comment");
+    expect_text("<script>if (a>b) { run the long script }</script><p>Text after the script</p>",
+                "Text after the script");
+    expect_text(
+        "<p>Ellen&rsquo;s long sentence goes on here</p><p>Second paragraph&hellip; ends</p>",
+        "Ellen\xE2\x80\x99s long sentence goes on here\n\nSecond paragraph\xE2\x80\xA6 ends");
+    /* start tags never ended by '>' are closed at once */
+    expect_text("<p>a<div", "a");
+    expect_text("<p>one<div class=x<p>two", "one\n\ntwo");
+    /* text after the root element is in a new one; white space there is not */
+    expect_text("<html><body><p>Body text</p></body></html>Text after the root element",
+                "Body text\n\nText after the root element");
+    expect_text("<html><body>a</body><b>c</b> <i>d</i>", "a\n\nc d");
+    /* elements are named after any prefix, as in libxml2's tree */
+    expect_text("<p>one<o:p></o:p>two</p>", "one\n\ntwo");
+    expect_text("<p>a<x:br>dropped text</x:br>b</p>", "a\nb");
+    expect_text("<div>x<w:nav>nav text</w:nav>y</div>", "x\n\ny");
+    /* the marker's own character, as it is and as a reference, is text */
+    expect_text("<p>Natural \xF3\xB0\x80\x80 plane fifteen character here</p>",
+                "Natural \xF3\xB0\x80\x80 plane fifteen character here");
+    expect_text("<p>Reference &#983040; to plane fifteen here</p>",
+                "Reference \xF3\xB0\x80\x80 to plane fifteen here");
+    expect_text("<p>Bad \xFF byte then a long run of text</p>",
+                "Bad \xFF byte then a long run of text");
+}
+
+/* Extracts html[0..len) and returns its text (to free), checking status. */
+static char *extract_status(const char *html, size_t len, cd_status want)
+{
+    cd__text out = {0};
+    assert_int_equal(cd__extract_html(html, len, &out), want);
+    char *text = strdup(out.ptr ? out.ptr : "");
+    assert_non_null(text);
+    cd__text_free(&out);
+    return text;
+}
+
+/* libxml2's tree builder stops at 256 levels of nesting (the text below is
+ * lost) and refuses a text node over 10,000,000 bytes (out of memory). */
+static void test_tree_limits(void **state)
+{
+    (void)state;
+    char *html = malloc(20000);
+    assert_non_null(html);
+    size_t n = 0;
+    for (int i = 0; i < 300; i++) /* html and body, then 255 divs are kept */
+        n += (size_t)sprintf(html + n, "<div>L%d text here ", i);
+    char *text = extract_status(html, n, CD_OK);
+    const char *tail = "\n\nL254 text here";
+    assert_true(strlen(text) > strlen(tail));
+    assert_string_equal(text + strlen(text) - strlen(tail), tail);
+    free(text);
+    free(html);
+
+    enum { LIMIT = 10000000 };
+    size_t cap = LIMIT + 64;
+    html = malloc(cap);
+    assert_non_null(html);
+    n = (size_t)sprintf(html, "<html><body><p>");
+    for (; n < LIMIT + 16; n++)
+        html[n] = n % 8 ? 'a' : ' ';
+    free(extract_status(html, n, CD_ERR_NOMEM)); /* one text node */
+    memcpy(html + LIMIT / 2, "<!---->", 7);      /* two */
+    text = extract_status(html, n, CD_OK);
+    assert_true(strlen(text) > LIMIT - 100);
+    free(text);
+    free(html);
+}
+
 static void test_signer_uses_extraction(void **state)
 {
     (void)state;
@@ -139,6 +221,8 @@ int main(void)
         cmocka_unit_test(test_detection),
         cmocka_unit_test(test_main_text),
         cmocka_unit_test(test_deep_nesting_and_size),
+        cmocka_unit_test(test_runs_in_markup),
+        cmocka_unit_test(test_tree_limits),
         cmocka_unit_test(test_signer_uses_extraction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

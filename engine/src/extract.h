@@ -1,8 +1,8 @@
 /* extract.h: the extract stage, between read and boilerplate removal. Tells
  * whether a text is HTML and, when it is, reduces it to its main text with
- * libxml2's HTML parser: script, style, navigation, header, footer, aside
- * and form elements dropped, entities decoded, one paragraph per block
- * element, separated by blank lines. */
+ * libxml2's HTML parser (its SAX interface): script, style, navigation,
+ * header, footer, aside and form elements dropped, entities decoded, one
+ * paragraph per block element, separated by blank lines. */
 #ifndef CD_EXTRACT_H
 #define CD_EXTRACT_H
 
@@ -30,8 +30,15 @@ int cd__looks_like_html(const char *text, size_t len);
  * elements (p, div, h1-h6, li, tr, blockquote, article, section, ...), no
  * blank line at either end. Dropped with everything inside: head, script,
  * style, noscript, template, nav, header, footer, aside, form, button,
- * select, textarea, iframe, svg, math, object, comments. Never touches the
- * network (HTML_PARSE_NONET). Thread-safe (each call has its own parser).
+ * select, textarea, iframe, svg, math, object, comments. The page is read
+ * by libxml2's HTML parser through its SAX callbacks, without building a
+ * tree, but the text is the one of the tree libxml2 would build: nothing
+ * below its 256th level of nesting (where its tree builder stops), nothing
+ * outside the root element, and a text node over its limit of 10,000,000
+ * bytes is an error (CD_ERR_NOMEM, as libxml2 reports it). Long runs of
+ * plain text are handed to the parser as single marker characters (see
+ * extract.c), which gives the same text faster. Never touches the network
+ * (HTML_PARSE_NONET). Thread-safe (each call has its own parser).
  * libxml2 allocates with the C library's malloc, not the engine's hook:
  * routing it through xmlMemSetup was tried and dropped, because libxml2
  * keeps global and per-thread state from its first use until thread exit
