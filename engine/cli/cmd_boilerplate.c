@@ -1,11 +1,9 @@
 /* cmd_boilerplate.c: `copydesk boilerplate`, which learns the page chrome of
  * a corpus (or loads a saved model) and prints every chrome line with its
  * counts, so users can see what dedup, cluster and pairs would remove. */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,11 +37,7 @@ static const char help_text[] =
     "  --quiet              no summary on stderr\n"
     "  -h, --help\n";
 
-enum {
-    OPT_SAVE = 256, OPT_LOAD, OPT_MIN_STORIES, OPT_MIN_SOURCES, OPT_HTML, OPT_ID_FIELD,
-    OPT_TEXT_FIELD, OPT_TITLE_FIELD, OPT_DATE_FIELD, OPT_SOURCE_FIELD, OPT_URL_FIELD,
-    OPT_MAX_DOC_BYTES, OPT_ON_ERROR, OPT_QUIET,
-};
+enum { OPT_SAVE = 256, OPT_LOAD, OPT_MIN_STORIES, OPT_MIN_SOURCES, OPT_HTML, OPT_QUIET };
 
 static const struct option long_options[] = {
     {"save", required_argument, NULL, OPT_SAVE},
@@ -51,52 +45,12 @@ static const struct option long_options[] = {
     {"boilerplate-min-stories", required_argument, NULL, OPT_MIN_STORIES},
     {"boilerplate-min-sources", required_argument, NULL, OPT_MIN_SOURCES},
     {"html", required_argument, NULL, OPT_HTML},
-    {"id-field", required_argument, NULL, OPT_ID_FIELD},
-    {"text-field", required_argument, NULL, OPT_TEXT_FIELD},
-    {"title-field", required_argument, NULL, OPT_TITLE_FIELD},
-    {"date-field", required_argument, NULL, OPT_DATE_FIELD},
-    {"source-field", required_argument, NULL, OPT_SOURCE_FIELD},
-    {"url-field", required_argument, NULL, OPT_URL_FIELD},
-    {"max-doc-bytes", required_argument, NULL, OPT_MAX_DOC_BYTES},
-    {"on-error", required_argument, NULL, OPT_ON_ERROR},
+    CLI_INPUT_OPTIONS,
     {"output", required_argument, NULL, 'o'},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
-
-/* Reads path whole; NULL after a message. */
-static char *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        cli_error("%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0, got;
-    char *bytes = malloc(cap);
-    while (bytes && (got = fread(bytes + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *p = realloc(bytes, cap * 2);
-            if (!p) {
-                free(bytes);
-                bytes = NULL;
-            }
-            bytes = p;
-            cap *= 2;
-        }
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (!bytes || failed) {
-        cli_error("%s: cannot read: %s", path, bytes ? strerror(errno) : "out of memory");
-        free(bytes);
-        return NULL;
-    }
-    *size = n;
-    return bytes;
-}
 
 /* Feeds every document of path to the learner. Returns -1, or an exit code. */
 static int learn_file(cd_boilerplate_learner *learner, const char *path,
@@ -173,11 +127,8 @@ int cli_boilerplate(int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:h", long_options, NULL)) != -1) {
-        const char *name = NULL;
-        for (const struct option *lo = long_options; lo->name; lo++)
-            if (lo->val == c)
-                name = lo->name;
-        int shared = name ? cli_parse_input_option(name, optarg, &read, &skip_errors) : 0;
+        const char *name = cli_option_name(long_options, c);
+        int shared = cli_parse_shared_option(name, optarg, NULL, &read, &skip_errors);
         if (shared < 0)
             return CLI_EXIT_USAGE;
         if (shared > 0)
@@ -224,17 +175,9 @@ int cli_boilerplate(int argc, char **argv)
     size_t docs = 0, rejected = 0;
     int code = -1;
     if (load) {
-        size_t size;
-        char *bytes = read_file(load, &size);
-        if (!bytes)
-            return CLI_EXIT_IO;
-        char err[512];
-        cd_status st = cd_boilerplate_load(bytes, size, &model, err, sizeof err);
-        free(bytes);
-        if (st != CD_OK) {
-            cli_error("%s: %s", load, err);
-            return st == CD_ERR_NOMEM ? CLI_EXIT_IO : CLI_EXIT_BAD_INPUT;
-        }
+        int load_code;
+        if (!(model = cli_load_boilerplate(load, &load_code)))
+            return load_code;
     } else {
         cd_boilerplate_learner *learner;
         if (cd_boilerplate_learner_create(&params, &learner) != CD_OK) {

@@ -69,30 +69,7 @@ static const char help_text[] =
     "DURATION is a number with s, m, h, d or w (7d). Dates are ISO 8601 or RFC 2822.\n";
 
 enum {
-    OPT_THRESHOLD = 256,
-    OPT_NGRAM,
-    OPT_PERM,
-    OPT_BANDS,
-    OPT_ROWS,
-    OPT_FP_WEIGHT,
-    OPT_FN_WEIGHT,
-    OPT_SEED,
-    OPT_WITH_TITLE,
-    OPT_MAX_BUCKET,
-    OPT_CHAR_NGRAM,
-    OPT_HTML,
-    OPT_MATCH,
-    OPT_MIN_CONTAINMENT,
-    OPT_LEAD_SHINGLES,
-    OPT_LEAD_THRESHOLD,
-    OPT_ID_FIELD,
-    OPT_TEXT_FIELD,
-    OPT_TITLE_FIELD,
-    OPT_DATE_FIELD,
-    OPT_SOURCE_FIELD,
-    OPT_URL_FIELD,
-    OPT_MAX_DOC_BYTES,
-    OPT_ON_ERROR,
+    OPT_HTML = 256,
     OPT_BATCH,
     OPT_THREADS,
     OPT_CHECKPOINT_EVERY,
@@ -107,30 +84,9 @@ enum {
 };
 
 static const struct option long_options[] = {
-    {"threshold", required_argument, NULL, OPT_THRESHOLD},
-    {"ngram", required_argument, NULL, OPT_NGRAM},
-    {"perm", required_argument, NULL, OPT_PERM},
-    {"bands", required_argument, NULL, OPT_BANDS},
-    {"rows", required_argument, NULL, OPT_ROWS},
-    {"fp-weight", required_argument, NULL, OPT_FP_WEIGHT},
-    {"fn-weight", required_argument, NULL, OPT_FN_WEIGHT},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"with-title", no_argument, NULL, OPT_WITH_TITLE},
-    {"max-bucket", required_argument, NULL, OPT_MAX_BUCKET},
-    {"char-ngram", required_argument, NULL, OPT_CHAR_NGRAM},
+    CLI_SIMILARITY_OPTIONS,
     {"html", required_argument, NULL, OPT_HTML},
-    {"match", required_argument, NULL, OPT_MATCH},
-    {"min-containment", required_argument, NULL, OPT_MIN_CONTAINMENT},
-    {"lead-shingles", required_argument, NULL, OPT_LEAD_SHINGLES},
-    {"lead-threshold", required_argument, NULL, OPT_LEAD_THRESHOLD},
-    {"id-field", required_argument, NULL, OPT_ID_FIELD},
-    {"text-field", required_argument, NULL, OPT_TEXT_FIELD},
-    {"title-field", required_argument, NULL, OPT_TITLE_FIELD},
-    {"date-field", required_argument, NULL, OPT_DATE_FIELD},
-    {"source-field", required_argument, NULL, OPT_SOURCE_FIELD},
-    {"url-field", required_argument, NULL, OPT_URL_FIELD},
-    {"max-doc-bytes", required_argument, NULL, OPT_MAX_DOC_BYTES},
-    {"on-error", required_argument, NULL, OPT_ON_ERROR},
+    CLI_INPUT_OPTIONS,
     {"batch", required_argument, NULL, OPT_BATCH},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"checkpoint-every", required_argument, NULL, OPT_CHECKPOINT_EVERY},
@@ -146,8 +102,13 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* The similarity options, by bit, in long_options order from OPT_THRESHOLD. */
+/* The options that set the index's parameters, by bit of index_options.given. */
 #define PARAM_OPTIONS 16
+static const char *const param_names[PARAM_OPTIONS] = {
+    "threshold",  "ngram",           "perm",          "bands",
+    "rows",       "fp-weight",       "fn-weight",     "seed",
+    "with-title", "max-bucket",      "char-ngram",    "html",
+    "match",      "min-containment", "lead-shingles", "lead-threshold"};
 
 typedef enum command {
     CMD_CREATE,
@@ -165,7 +126,7 @@ typedef struct index_options {
     const char *name; /* of the command */
     const char *path;
     cd_params params;
-    unsigned given; /* bit (OPT_x - OPT_THRESHOLD) per similarity option given */
+    unsigned given; /* bit i: param_names[i] was given */
     cd_read_options read;
     int skip_errors;
     size_t batch;
@@ -221,33 +182,16 @@ static int parse_options(index_options *o, int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        const char *name = NULL;
-        for (const struct option *lo = long_options; lo->name; lo++)
-            if (lo->val == c)
-                name = lo->name;
-        if (c >= OPT_THRESHOLD && c < OPT_THRESHOLD + PARAM_OPTIONS)
-            o->given |= 1u << (c - OPT_THRESHOLD);
-        int shared = name ? cli_parse_similarity_option(name, optarg, &o->params) : 0;
-        if (name && !shared)
-            shared = cli_parse_input_option(name, optarg, &o->read, &o->skip_errors);
+        const char *name = cli_option_name(long_options, c);
+        for (int i = 0; name && i < PARAM_OPTIONS; i++)
+            if (!strcmp(name, param_names[i]))
+                o->given |= 1u << i;
+        int shared = cli_parse_shared_option(name, optarg, &o->params, &o->read, &o->skip_errors);
         if (shared < 0)
             return CLI_EXIT_USAGE;
         if (shared > 0)
             continue;
         switch (c) {
-        case OPT_WITH_TITLE:
-            o->params.with_title = 1;
-            break;
-        case OPT_MAX_BUCKET:
-            if (cli_parse_unsigned(name, optarg, 0, UINT32_MAX, &u))
-                return CLI_EXIT_USAGE;
-            o->params.max_bucket = (size_t)u;
-            break;
-        case OPT_CHAR_NGRAM:
-            if (cli_parse_unsigned(name, optarg, 1, 32, &u))
-                return CLI_EXIT_USAGE;
-            o->params.char_ngram = (unsigned)u;
-            break;
         case OPT_HTML:
             if (!strcmp(optarg, "auto") || !strcmp(optarg, "off"))
                 o->params.extract_html = !strcmp(optarg, "auto");
@@ -255,30 +199,6 @@ static int parse_options(index_options *o, int argc, char **argv)
                 cli_error("--html: expected auto or off, got '%s'", optarg);
                 return CLI_EXIT_USAGE;
             }
-            break;
-        case OPT_MATCH:
-            if (!strcmp(optarg, "jaccard"))
-                o->params.match = CD_MATCH_JACCARD;
-            else if (!strcmp(optarg, "containment"))
-                o->params.match = CD_MATCH_CONTAINMENT;
-            else {
-                cli_error("--match: expected jaccard or containment, got '%s'", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            break;
-        case OPT_MIN_CONTAINMENT:
-            if (cli_parse_unsigned(name, optarg, 0, UINT32_MAX, &u))
-                return CLI_EXIT_USAGE;
-            o->params.min_containment_shingles = (unsigned)u;
-            break;
-        case OPT_LEAD_SHINGLES:
-            if (cli_parse_unsigned(name, optarg, 0, 1000000, &u))
-                return CLI_EXIT_USAGE;
-            o->params.lead_shingles = (unsigned)u;
-            break;
-        case OPT_LEAD_THRESHOLD:
-            if (cli_parse_double(name, optarg, &o->params.lead_threshold))
-                return CLI_EXIT_USAGE;
             break;
         case OPT_BATCH:
             if (cli_parse_unsigned(name, optarg, 1, 1 << 20, &u))
@@ -366,15 +286,9 @@ static int parse_options(index_options *o, int argc, char **argv)
     }
     if (o->latency)
         o->batch = 1;
-    char err[256];
-    cd_params check = o->params;
-    if (cd_params_resolve(&check, err, sizeof err) != CD_OK) {
-        cli_error("%s", err);
+    if (cli_check_params(&o->params, "") != 0)
         return CLI_EXIT_USAGE;
-    }
-    static const char *stdin_only[] = {"-"};
-    o->files = optind < argc ? (const char **)argv + optind : stdin_only;
-    o->file_count = optind < argc ? argc - optind : 1;
+    cli_input_files(argc, argv, optind, &o->files, &o->file_count);
     return -1;
 }
 
@@ -382,11 +296,6 @@ static int parse_options(index_options *o, int argc, char **argv)
  * must agree with it. Returns 0, or an exit code with the message printed. */
 static int check_given_params(const index_options *o, const cd_params *p)
 {
-    static const char *names[PARAM_OPTIONS] = {
-        "threshold",  "ngram",           "perm",          "bands",
-        "rows",       "fp-weight",       "fn-weight",     "seed",
-        "with-title", "max-bucket",      "char-ngram",    "html",
-        "match",      "min-containment", "lead-shingles", "lead-threshold"};
     const cd_params *g = &o->params;
     int differs[PARAM_OPTIONS] = {
         g->threshold != p->threshold,
@@ -463,7 +372,7 @@ static int check_given_params(const index_options *o, const cd_params *p)
         }
         cli_error("index %s: %s was created with --%s %s; add and query take the parameters "
                   "from the index (drop --%s, or create another index)",
-                  o->name, o->path, names[i], index_value, names[i]);
+                  o->name, o->path, param_names[i], index_value, param_names[i]);
         return CLI_EXIT_USAGE;
     }
     return 0;

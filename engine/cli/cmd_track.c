@@ -356,10 +356,7 @@ static int parse_options(track_options *o, int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        const char *name = NULL;
-        for (const struct option *lo = long_options; lo->name; lo++)
-            if (lo->val == c)
-                name = lo->name;
+        const char *name = cli_option_name(long_options, c);
         switch (c) {
         case OPT_FEEDS:
             o->feeds = optarg;
@@ -486,12 +483,8 @@ static int parse_options(track_options *o, int argc, char **argv)
         cli_error("track: --feeds and --index are required (try 'copydesk track --help')");
         return CLI_EXIT_USAGE;
     }
-    char err[256];
-    cd_params check = o->params;
-    if (cd_params_resolve(&check, err, sizeof err) != CD_OK) {
-        cli_error("track: %s", err);
+    if (cli_check_params(&o->params, "track: ") != 0)
         return CLI_EXIT_USAGE;
-    }
     return -1;
 }
 

@@ -481,9 +481,7 @@ static void print_parameters(const cd_dedup *engine, run_mode mode)
               every_pair ? "16 bytes + 16 per candidate pair" : "20 bytes");
 }
 
-/* Reads a model saved with --boilerplate-save. Returns NULL after a
- * message, with *code the exit code (bad input for a damaged model). */
-static cd_boilerplate *load_model(const char *path, int *code)
+cd_boilerplate *cli_load_boilerplate(const char *path, int *code)
 {
     *code = CLI_EXIT_IO;
     FILE *f = fopen(path, "rb");
@@ -526,7 +524,6 @@ static cd_boilerplate *load_model(const char *path, int *code)
     return model;
 }
 
-/* Writes model to path atomically. Returns 0, or -1 after a message. */
 int cli_save_boilerplate(const cd_boilerplate *model, const char *path)
 {
     size_t size = cd_boilerplate_save_size(model);
@@ -633,7 +630,7 @@ int cli_run(int argc, char **argv)
     cd_boilerplate *loaded = NULL;
     if (opts.boilerplate_load) {
         int load_code;
-        if (!(loaded = load_model(opts.boilerplate_load, &load_code))) {
+        if (!(loaded = cli_load_boilerplate(opts.boilerplate_load, &load_code))) {
             free_state(s);
             return load_code;
         }

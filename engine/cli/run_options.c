@@ -59,36 +59,15 @@ static const char help_text[] =
     "  -h, --help\n";
 
 enum {
-    OPT_THRESHOLD = 256, OPT_NGRAM, OPT_PERM, OPT_BANDS, OPT_ROWS, OPT_FP_WEIGHT, OPT_FN_WEIGHT,
-    OPT_SEED, OPT_WITH_TITLE, OPT_KEEP, OPT_MAX_BUCKET, OPT_ID_FIELD, OPT_TEXT_FIELD,
-    OPT_TITLE_FIELD, OPT_DATE_FIELD, OPT_SOURCE_FIELD, OPT_URL_FIELD, OPT_MAX_DOC_BYTES,
-    OPT_ON_ERROR, OPT_REMOVED, OPT_ALL, OPT_PER_DOC, OPT_THREADS, OPT_PROGRESS,
-    OPT_NO_PROGRESS, OPT_QUIET, OPT_VERBOSE, OPT_CHAR_NGRAM, OPT_MATCH, OPT_MIN_CONTAINMENT,
-    OPT_LEAD_SHINGLES, OPT_LEAD_THRESHOLD, OPT_VERIFY, OPT_CLUSTER, OPT_BOILERPLATE,
-    OPT_BOILERPLATE_LOAD, OPT_BOILERPLATE_SAVE, OPT_BP_MIN_STORIES, OPT_BP_MIN_SOURCES, OPT_HTML,
-    OPT_MIN_LINE_TOKENS,
+    OPT_KEEP = 256, OPT_REMOVED, OPT_ALL, OPT_PER_DOC, OPT_THREADS, OPT_PROGRESS, OPT_NO_PROGRESS,
+    OPT_QUIET, OPT_VERBOSE, OPT_VERIFY, OPT_CLUSTER, OPT_BOILERPLATE, OPT_BOILERPLATE_LOAD,
+    OPT_BOILERPLATE_SAVE, OPT_BP_MIN_STORIES, OPT_BP_MIN_SOURCES, OPT_HTML, OPT_MIN_LINE_TOKENS,
 };
 
 static const struct option long_options[] = {
-    {"threshold", required_argument, NULL, OPT_THRESHOLD},
-    {"ngram", required_argument, NULL, OPT_NGRAM},
-    {"perm", required_argument, NULL, OPT_PERM},
-    {"bands", required_argument, NULL, OPT_BANDS},
-    {"rows", required_argument, NULL, OPT_ROWS},
-    {"fp-weight", required_argument, NULL, OPT_FP_WEIGHT},
-    {"fn-weight", required_argument, NULL, OPT_FN_WEIGHT},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"with-title", no_argument, NULL, OPT_WITH_TITLE},
+    CLI_SIMILARITY_OPTIONS,
+    CLI_INPUT_OPTIONS,
     {"keep", required_argument, NULL, OPT_KEEP},
-    {"max-bucket", required_argument, NULL, OPT_MAX_BUCKET},
-    {"id-field", required_argument, NULL, OPT_ID_FIELD},
-    {"text-field", required_argument, NULL, OPT_TEXT_FIELD},
-    {"title-field", required_argument, NULL, OPT_TITLE_FIELD},
-    {"date-field", required_argument, NULL, OPT_DATE_FIELD},
-    {"source-field", required_argument, NULL, OPT_SOURCE_FIELD},
-    {"url-field", required_argument, NULL, OPT_URL_FIELD},
-    {"max-doc-bytes", required_argument, NULL, OPT_MAX_DOC_BYTES},
-    {"on-error", required_argument, NULL, OPT_ON_ERROR},
     {"output", required_argument, NULL, 'o'},
     {"removed", required_argument, NULL, OPT_REMOVED},
     {"all", no_argument, NULL, OPT_ALL},
@@ -98,11 +77,6 @@ static const struct option long_options[] = {
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
-    {"char-ngram", required_argument, NULL, OPT_CHAR_NGRAM},
-    {"match", required_argument, NULL, OPT_MATCH},
-    {"min-containment", required_argument, NULL, OPT_MIN_CONTAINMENT},
-    {"lead-shingles", required_argument, NULL, OPT_LEAD_SHINGLES},
-    {"lead-threshold", required_argument, NULL, OPT_LEAD_THRESHOLD},
     {"verify", required_argument, NULL, OPT_VERIFY},
     {"cluster", required_argument, NULL, OPT_CLUSTER},
     {"min-line-tokens", required_argument, NULL, OPT_MIN_LINE_TOKENS},
@@ -168,19 +142,13 @@ int run_options_parse(run_options *o, int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:h", long_options, NULL)) != -1) {
-        const char *name = NULL;
-        for (const struct option *lo = long_options; lo->name; lo++)
-            if (lo->val == c)
-                name = lo->name;
-        int shared = name ? cli_parse_similarity_option(name, optarg, &o->params) : 0;
-        if (name && !shared)
-            shared = cli_parse_input_option(name, optarg, &o->read, &o->skip_errors);
+        const char *name = cli_option_name(long_options, c);
+        int shared = cli_parse_shared_option(name, optarg, &o->params, &o->read, &o->skip_errors);
         if (shared < 0)
             return CLI_EXIT_USAGE;
         if (shared > 0)
             continue;
         switch (c) {
-        case OPT_WITH_TITLE: o->params.with_title = 1; break;
         case OPT_KEEP:
             if (!strcmp(optarg, "earliest"))
                 o->params.keep = CD_KEEP_EARLIEST;
@@ -192,11 +160,6 @@ int run_options_parse(run_options *o, int argc, char **argv)
                 cli_error("--keep: expected earliest, longest or first, got '%s'", optarg);
                 return CLI_EXIT_USAGE;
             }
-            break;
-        case OPT_MAX_BUCKET:
-            if (cli_parse_unsigned(name, optarg, 0, UINT32_MAX, &u))
-                return CLI_EXIT_USAGE;
-            o->params.max_bucket = (size_t)u;
             break;
         case 'o': o->output = optarg; break;
         case OPT_REMOVED: o->removed = optarg; break;
@@ -211,30 +174,6 @@ int run_options_parse(run_options *o, int argc, char **argv)
         case OPT_NO_PROGRESS: o->progress = 0; break;
         case OPT_QUIET: o->quiet = 1; break;
         case OPT_VERBOSE: o->verbose = 1; break;
-        case OPT_CHAR_NGRAM:
-            if (cli_parse_unsigned(name, optarg, 1, 32, &u))
-                return CLI_EXIT_USAGE;
-            o->params.char_ngram = (unsigned)u;
-            break;
-        case OPT_MATCH:
-            if (parse_choice(name, optarg, "jaccard", "containment", &choice))
-                return CLI_EXIT_USAGE;
-            o->params.match = choice ? CD_MATCH_CONTAINMENT : CD_MATCH_JACCARD;
-            break;
-        case OPT_MIN_CONTAINMENT:
-            if (cli_parse_unsigned(name, optarg, 0, UINT32_MAX, &u))
-                return CLI_EXIT_USAGE;
-            o->params.min_containment_shingles = (unsigned)u;
-            break;
-        case OPT_LEAD_SHINGLES:
-            if (cli_parse_unsigned(name, optarg, 0, 1000000, &u))
-                return CLI_EXIT_USAGE;
-            o->params.lead_shingles = (unsigned)u;
-            break;
-        case OPT_LEAD_THRESHOLD:
-            if (cli_parse_double(name, optarg, &o->params.lead_threshold))
-                return CLI_EXIT_USAGE;
-            break;
         case OPT_VERIFY:
             if (parse_choice(name, optarg, "estimate", "exact", &choice))
                 return CLI_EXIT_USAGE;
@@ -298,14 +237,8 @@ int run_options_parse(run_options *o, int argc, char **argv)
         cli_error("--all and --per-doc are options of cluster");
         return CLI_EXIT_USAGE;
     }
-    char err[256];
-    cd_params check = o->params;
-    if (cd_params_resolve(&check, err, sizeof err) != CD_OK) {
-        cli_error("%s", err);
+    if (cli_check_params(&o->params, "") != 0)
         return CLI_EXIT_USAGE;
-    }
-    static const char *stdin_only[] = {"-"};
-    o->files = optind < argc ? (const char **)argv + optind : stdin_only;
-    o->file_count = optind < argc ? argc - optind : 1;
+    cli_input_files(argc, argv, optind, &o->files, &o->file_count);
     return -1;
 }

@@ -25,14 +25,22 @@ static int ranks_before(const int64_t *rank, uint32_t a, uint32_t b)
     return a < b;
 }
 
-cd_status cd__cluster(size_t n, const cd__edge *edges, size_t n_edges, const int64_t *rank,
-                      uint32_t *representative)
+cd_status cd__cluster_check_args(size_t n, const cd__edge *edges, size_t n_edges,
+                                 const uint32_t *representative)
 {
     if ((uint64_t)n > UINT32_MAX || (n > 0 && !representative) || (n_edges > 0 && !edges))
         return CD_ERR_ARG;
     for (size_t e = 0; e < n_edges; e++)
         if (edges[e].a >= n || edges[e].b >= n)
             return CD_ERR_ARG;
+    return CD_OK;
+}
+
+cd_status cd__cluster(size_t n, const cd__edge *edges, size_t n_edges, const int64_t *rank,
+                      uint32_t *representative)
+{
+    if (cd__cluster_check_args(n, edges, n_edges, representative) != CD_OK)
+        return CD_ERR_ARG;
 
     uint32_t *parent = representative;
     for (size_t i = 0; i < n; i++)

@@ -33,4 +33,11 @@ typedef struct cd__edge {
 cd_status cd__cluster(size_t n, const cd__edge *edges, size_t n_edges, const int64_t *rank,
                       uint32_t *representative);
 
+/* The argument check shared by cd__cluster and cd__cluster_star: CD_ERR_ARG
+ * when n is over UINT32_MAX, representative is NULL with n > 0, edges is
+ * NULL with n_edges > 0 or an edge end is >= n; CD_OK otherwise. Reads
+ * only. Thread-safe. */
+cd_status cd__cluster_check_args(size_t n, const cd__edge *edges, size_t n_edges,
+                                 const uint32_t *representative);
+
 #endif

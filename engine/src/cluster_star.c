@@ -23,11 +23,8 @@ static int cmp_ranked(const void *pa, const void *pb)
 cd_status cd__cluster_star(size_t n, const cd__edge *edges, size_t n_edges, const int64_t *rank,
                            uint32_t *representative)
 {
-    if ((uint64_t)n > UINT32_MAX || (n > 0 && !representative) || (n_edges > 0 && !edges))
+    if (cd__cluster_check_args(n, edges, n_edges, representative) != CD_OK)
         return CD_ERR_ARG;
-    for (size_t e = 0; e < n_edges; e++)
-        if (edges[e].a >= n || edges[e].b >= n)
-            return CD_ERR_ARG;
     for (size_t i = 0; i < n; i++)
         representative[i] = (uint32_t)i;
     if (n_edges == 0)

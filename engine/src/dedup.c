@@ -18,6 +18,7 @@
 #include "cluster.h"
 #include "cluster_join.h"
 #include "cluster_star.h"
+#include "idset.h"
 #include "lsh.h"
 #include "signer.h"
 
@@ -53,9 +54,7 @@ struct cd_dedup {
     char *id_pool;
     size_t id_pool_used, id_pool_capacity;
 
-    /* Open-addressing set of ids (linear probing), slots hold doc numbers. */
-    uint32_t *id_slots;
-    size_t id_slot_count; /* a power of two, or 0 */
+    cd__idset ids; /* document numbers by id */
 
     unsigned thread_count;
     cd_signer **signers; /* one per thread, created on the first add */
@@ -98,39 +97,21 @@ static const char *id_of(const cd_dedup *d, uint32_t doc) { return d->id_pool + 
 /* The slot holding id, or the empty slot where it would go. */
 static size_t id_slot_find(const cd_dedup *d, const char *id, size_t len)
 {
-    size_t mask = d->id_slot_count - 1;
-    size_t slot = (size_t)id_hash(id, len) & mask;
-    while (d->id_slots[slot] != NO_DOC) {
-        const char *other = id_of(d, d->id_slots[slot]);
+    size_t slot = cd__idset_first(&d->ids, id_hash(id, len));
+    while (d->ids.slots[slot] != CD__IDSET_EMPTY) {
+        const char *other = id_of(d, d->ids.slots[slot]);
         if (strlen(other) == len && memcmp(other, id, len) == 0)
             return slot;
-        slot = (slot + 1) & mask;
+        slot = cd__idset_next(&d->ids, slot);
     }
     return slot;
 }
 
-/* Makes room in the id set for `extra` more ids at a load factor <= 1/2. */
-static int id_set_reserve(cd_dedup *d, size_t extra)
+/* The hash of the id of doc (a cd__idset_hash_fn over the engine). */
+static uint64_t doc_id_hash(const void *d, uint32_t doc)
 {
-    size_t needed = (d->count + extra) * 2;
-    if (needed <= d->id_slot_count)
-        return 0;
-    size_t slots = d->id_slot_count ? d->id_slot_count : 1024;
-    while (slots < needed)
-        slots *= 2;
-    uint32_t *fresh = cd__malloc(slots * sizeof *fresh);
-    if (!fresh)
-        return -1;
-    memset(fresh, 0xff, slots * sizeof *fresh);
-    uint32_t *old = d->id_slots;
-    d->id_slots = fresh;
-    d->id_slot_count = slots;
-    for (uint32_t doc = 0; doc < d->count; doc++) {
-        const char *id = id_of(d, doc);
-        d->id_slots[id_slot_find(d, id, strlen(id))] = doc;
-    }
-    cd__free(old);
-    return 0;
+    const char *id = id_of(d, doc);
+    return id_hash(id, strlen(id));
 }
 
 static int reserve_documents(cd_dedup *d, size_t extra)
@@ -294,7 +275,7 @@ void cd_dedup_free(cd_dedup *d)
     cd__bp_learner_free(d->learner);
     cd_boilerplate_free(d->learned);
     cd__free(d->id_pool);
-    cd__free(d->id_slots);
+    cd__idset_free(&d->ids);
     cd__free(d->representative);
     cd__free(d->similarity);
     cd__free(d->cluster_size);
@@ -649,7 +630,7 @@ static void forget_batch(cd_dedup *d, size_t first_doc)
             d->sets[d->count] = NULL;
         }
         const char *id = id_of(d, (uint32_t)d->count);
-        d->id_slots[id_slot_find(d, id, strlen(id))] = NO_DOC;
+        cd__idset_remove(&d->ids, id_hash(id, strlen(id)), (uint32_t)d->count);
         d->id_pool_used = d->id_offsets[d->count];
     }
 }
@@ -667,7 +648,7 @@ cd_status cd_dedup_add(cd_dedup *d, const cd_doc *docs, size_t n, cd_status *sta
         id_bytes += (docs[i].id.ptr ? docs[i].id.len : 20) + 1;
     uint32_t *numbers = cd__malloc(n * sizeof *numbers);
     if (!numbers || create_signers(d) != CD_OK || reserve_documents(d, n) != 0 ||
-        id_set_reserve(d, n) != 0 ||
+        cd__idset_reserve(&d->ids, d->count, n, doc_id_hash, d) != 0 ||
         cd__grow((void **)&d->id_pool, &d->id_pool_capacity, d->id_pool_used + id_bytes, 1) != 0) {
         cd__free(numbers);
         cd__set_error(d->errmsg, "out of memory adding %zu documents", n);
@@ -684,7 +665,7 @@ cd_status cd_dedup_add(cd_dedup *d, const cd_doc *docs, size_t n, cd_status *sta
             id = generated;
         }
         size_t slot = id_slot_find(d, id, id_len);
-        if (d->id_slots[slot] != NO_DOC || memchr(id, '\0', id_len)) {
+        if (d->ids.slots[slot] != CD__IDSET_EMPTY || memchr(id, '\0', id_len)) {
             statuses[i] = CD_ERR_DUPLICATE_ID;
             numbers[i] = NO_DOC;
             continue;
@@ -694,7 +675,7 @@ cd_status cd_dedup_add(cd_dedup *d, const cd_doc *docs, size_t n, cd_status *sta
         memcpy(d->id_pool + d->id_pool_used, id, id_len);
         d->id_pool[d->id_pool_used + id_len] = '\0';
         d->id_pool_used += id_len + 1;
-        d->id_slots[slot] = number;
+        d->ids.slots[slot] = number;
         int64_t date;
         if (!(doc->date.ptr && cd_parse_date(doc->date, &date))) {
             date = INT64_MAX;

@@ -86,28 +86,10 @@ static int band_map_reserve(cd__overlay *ov, size_t entries, unsigned all_bands)
     return 0;
 }
 
-static int id_map_reserve(cd__overlay *ov, size_t extra)
+/* The id hash of local document i (a cd__idset_hash_fn over the overlay). */
+static uint64_t overlay_id_hash(const void *ov, uint32_t i)
 {
-    size_t need = (ov->count + extra) * 2;
-    if (need <= ov->idslot_count)
-        return 0;
-    size_t count = ov->idslot_count ? ov->idslot_count : 1024;
-    while (count < need)
-        count *= 2;
-    uint32_t *fresh = cd__malloc(count * sizeof *fresh);
-    if (!fresh)
-        return -1;
-    memset(fresh, 0xff, count * sizeof *fresh);
-    cd__free(ov->idslots);
-    ov->idslots = fresh;
-    ov->idslot_count = count;
-    for (uint32_t i = 0; i < ov->count; i++) {
-        size_t mask = count - 1, s = mix(ov->id_hash[i]) & mask;
-        while (fresh[s] != CD__INDEX_NONE)
-            s = (s + 1) & mask;
-        fresh[s] = i;
-    }
-    return 0;
+    return ((const cd__overlay *)ov)->id_hash[i];
 }
 
 static size_t dirty_find(const cd__overlay *ov, uint32_t story)
@@ -177,7 +159,7 @@ static void overlay_free(cd__overlay *ov)
     cd__free(ov->bheads);
     cd__free(ov->ekeys);
     cd__free(ov->enext);
-    cd__free(ov->idslots);
+    cd__idset_free(&ov->id_set);
     cd__free(ov->stories);
     cd__free(ov->dirty_keys);
     cd__free(ov->dirty_vals);
@@ -223,7 +205,8 @@ int cd__index_reserve(cd_index *x, size_t n, size_t id_bytes)
     if (cd__grow((void **)&ov->ids, &ov->ids_cap, ov->ids_used + id_bytes + n, 1) != 0 ||
         cd__grow((void **)&ov->stories, &ov->story_cap, ov->story_count + n, sizeof *ov->stories) ||
         cd__grow((void **)&x->undo, &x->undo_cap, x->undo_count + n, sizeof *x->undo) != 0 ||
-        band_map_reserve(ov, need * bands, bands) != 0 || id_map_reserve(ov, n) != 0 ||
+        band_map_reserve(ov, need * bands, bands) != 0 ||
+        cd__idset_reserve(&ov->id_set, ov->count, n, overlay_id_hash, ov) != 0 ||
         dirty_reserve(ov, n) != 0)
         return -1;
     return 0;
@@ -439,10 +422,7 @@ int cd__index_apply(cd_index *x, const cd__doc_rec *d, int undo)
     ov->score[i] = d->score;
     ov->size[i] = d->size;
     memcpy(ov->sigs + (size_t)i * perm, d->sig, (size_t)perm * 4);
-    size_t mask = ov->idslot_count - 1, s = mix(d->id_hash) & mask;
-    while (ov->idslots[s] != CD__INDEX_NONE)
-        s = (s + 1) & mask;
-    ov->idslots[s] = i;
+    cd__idset_insert(&ov->id_set, d->id_hash, i);
     if (!(d->flags & CD__DOC_EMPTY)) {
         uint64_t *keys = ov->ekeys + (size_t)i * all;
         cd__lsh_band_keys(d->sig, bands, x->params.rows, x->params.seed, keys);
@@ -473,10 +453,7 @@ static void undo_batch(cd_index *x, size_t count, size_t stories, size_t ids_use
                 uint32_t e = i * all + j;
                 ov->bheads[band_bucket(ov, ov->ekeys[e])] = ov->enext[e];
             }
-        size_t mask = ov->idslot_count - 1, s = mix(ov->id_hash[i]) & mask;
-        while (ov->idslots[s] != i)
-            s = (s + 1) & mask;
-        ov->idslots[s] = CD__INDEX_NONE;
+        cd__idset_remove(&ov->id_set, ov->id_hash[i], i);
     }
     while (x->undo_count > undo_count) {
         cd__undo *u = &x->undo[--x->undo_count];
@@ -727,10 +704,11 @@ static cd_status best_match(cd_index *x, const uint32_t *sig, uint32_t size, con
 static cd_status find_live_id(cd_index *x, const char *id, size_t len, uint64_t hash, uint32_t *out)
 {
     *out = CD__INDEX_NONE;
-    if (x->ov.idslot_count) {
-        size_t mask = x->ov.idslot_count - 1, s = mix(hash) & mask;
-        for (; x->ov.idslots[s] != CD__INDEX_NONE; s = (s + 1) & mask) {
-            uint32_t i = x->ov.idslots[s];
+    const cd__idset *set = &x->ov.id_set;
+    if (set->slot_count) {
+        for (size_t s = cd__idset_first(set, hash); set->slots[s] != CD__IDSET_EMPTY;
+             s = cd__idset_next(set, s)) {
+            uint32_t i = set->slots[s];
             cd__story rec;
             if (x->ov.id_hash[i] != hash || x->ov.id_len[i] != len ||
                 memcmp(x->ov.ids + x->ov.id_off[i], id, len))

@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "copydesk/copydesk.h"
+#include "idset.h"
 
 /* ------------------------------------------------------------ byte order */
 
@@ -237,8 +238,7 @@ typedef struct cd__overlay {
     uint64_t *ekeys;
     uint32_t *enext;
 
-    uint32_t *idslots; /* local documents, CD__INDEX_NONE = empty */
-    size_t idslot_count;
+    cd__idset id_set; /* local documents by id_hash */
 
     cd__story *stories; /* stories created since the checkpoint */
     size_t story_count, story_cap;
