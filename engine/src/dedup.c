@@ -6,6 +6,7 @@
  * lines; the chrome is decided and the documents are signed at the start of
  * cd_dedup_run, from the texts kept until then. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -337,7 +338,12 @@ typedef struct kept_lines {
     size_t count;
 } kept_lines;
 
-/* One signing thread's share of a batch: documents first, first+step, ... */
+/* One signing thread's part of a batch: it takes the next CHUNK entries
+ * not yet taken by any thread until none are left, so a thread that draws
+ * long documents does fewer of them. Each document has slots of its own,
+ * so which thread signs it never changes a result. */
+enum { CHUNK = 16 };
+
 typedef struct sign_job {
     cd_dedup *dedup;
     cd_signer *signer;
@@ -345,7 +351,8 @@ typedef struct sign_job {
     const cd_doc *docs;
     const uint32_t *numbers; /* document number per batch entry, NO_DOC = skipped */
     kept_lines *lines;       /* WORK_KEEP: per batch entry */
-    size_t n, first, step;
+    size_t n;
+    atomic_size_t *next; /* the first entry no thread has taken */
     cd_sign_stats totals;
     size_t html, chrome_lines, chrome_documents, all_chrome, bytes_kept;
     cd_status status;
@@ -452,7 +459,13 @@ static void *sign_range(void *arg)
 {
     sign_job *job = arg;
     cd_dedup *d = job->dedup;
-    for (size_t i = job->first; i < job->n; i += job->step) {
+    for (size_t i = 0, end = 0;; i++) {
+        if (i == end) {
+            i = atomic_fetch_add(job->next, CHUNK);
+            if (i >= job->n)
+                return NULL;
+            end = i + CHUNK < job->n ? i + CHUNK : job->n;
+        }
         uint32_t number = job->numbers ? job->numbers[i] : (uint32_t)i;
         if (number == NO_DOC)
             continue;
@@ -491,10 +504,11 @@ static cd_status run_threads(cd_dedup *d, work_kind kind, const cd_doc *docs,
     sign_job jobs[MAX_THREADS];
     pthread_t tids[MAX_THREADS];
     int running[MAX_THREADS] = {0};
+    atomic_size_t next = 0;
     for (unsigned t = 0; t < threads; t++)
         jobs[t] = (sign_job){.dedup = d, .signer = d->signers[t], .kind = kind, .docs = docs,
-                             .numbers = numbers, .lines = lines, .n = n, .first = t,
-                             .step = threads, .status = CD_OK};
+                             .numbers = numbers, .lines = lines, .n = n, .next = &next,
+                             .status = CD_OK};
     for (unsigned t = 1; t < threads; t++)
         running[t] = pthread_create(&tids[t], NULL, sign_range, &jobs[t]) == 0;
     sign_range(&jobs[0]);
@@ -502,7 +516,7 @@ static cd_status run_threads(cd_dedup *d, work_kind kind, const cd_doc *docs,
         if (running[t])
             pthread_join(tids[t], NULL);
         else
-            sign_range(&jobs[t]); /* no thread available: do its share here */
+            sign_range(&jobs[t]); /* no thread was made: take what is left */
     }
     cd_status status = CD_OK;
     for (unsigned t = 0; t < threads; t++) {
