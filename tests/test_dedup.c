@@ -1,6 +1,7 @@
 /* test_dedup.c: the batch engine end to end in memory: copies cluster,
  * different stories stay apart, keep rules, duplicate ids, empty documents,
- * thread-count invariance and allocation failures. */
+ * thread-count invariance, learning the chrome in a pass of its own, and
+ * allocation failures. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -222,6 +223,165 @@ static void test_threads_do_not_change_results(void **state)
     cd_dedup_free(four);
 }
 
+/* ---------------------------------------------------- two passes */
+
+enum { CHROME_DOCS = 16 };
+
+/* Eight stories, two copies each, of one source whose every page ends with
+ * the same sign-up line (chrome once learned); each page has a long line
+ * of its own (a story context, docs/boilerplate.md); document 5 repeats
+ * the id of document 4, so story 2 has one copy. */
+static void chrome_corpus(cd_doc *docs, char texts[][1024], char ids[][16])
+{
+    static const char *const words[] = {"harbour", "council", "budget", "storm", "railway",
+                                        "school",  "hospital", "festival"};
+    for (int i = 0; i < CHROME_DOCS; i++) {
+        int story = i / 2;
+        snprintf(texts[i], 1024,
+                 "The %s of the town was the subject of a long meeting on Tuesday, where the %s "
+                 "plans were set out by officials for the %s year ahead in %d steps. Residents "
+                 "asked many questions about the cost and the timetable, and the officials "
+                 "promised a full report on the %s before the end of the month.\n\n"
+                 "Correspondent%02dReportingFromTheNorthernBureauDesk\n\n"
+                 "Sign up to our morning newsletter for the latest local news every day",
+                 words[story], words[story], words[story], story, words[story], i);
+        snprintf(ids[i], 16, "doc-%d", i == 5 ? 4 : i);
+        docs[i] = (cd_doc){.id = str(ids[i]), .text = str(texts[i]), .source = str("outlet")};
+    }
+}
+
+/* The corpus added once, or learned first then added again. */
+static cd_dedup *run_chrome(int two_passes, cd_status *statuses)
+{
+    static char texts[CHROME_DOCS][1024], ids[CHROME_DOCS][16];
+    cd_doc docs[CHROME_DOCS];
+    chrome_corpus(docs, texts, ids);
+    cd_params p;
+    cd_params_init(&p);
+    p.threads = 2;
+    p.boilerplate_min_stories = 4;
+    cd_dedup *d = NULL;
+    assert_int_equal(cd_dedup_create(&p, &d), CD_OK);
+    if (two_passes) {
+        assert_int_equal(cd_dedup_learn(d, docs, 7, statuses), CD_OK); /* in two batches */
+        assert_int_equal(cd_dedup_learn(d, docs + 7, CHROME_DOCS - 7, statuses + 7), CD_OK);
+        assert_int_equal(statuses[5], CD_ERR_DUPLICATE_ID);
+        assert_int_equal(cd_dedup_add(d, docs, 5, statuses), CD_OK);
+        assert_int_equal(cd_dedup_add(d, docs + 5, CHROME_DOCS - 5, statuses + 5), CD_OK);
+    } else {
+        assert_int_equal(cd_dedup_add(d, docs, CHROME_DOCS, statuses), CD_OK);
+    }
+    assert_int_equal(cd_dedup_run(d), CD_OK);
+    return d;
+}
+
+static void test_two_passes_give_the_same_results(void **state)
+{
+    (void)state;
+    cd_status once[CHROME_DOCS], twice[CHROME_DOCS];
+    cd_dedup *a = run_chrome(0, once), *b = run_chrome(1, twice);
+    assert_memory_equal(once, twice, sizeof once);
+    assert_int_equal(once[5], CD_ERR_DUPLICATE_ID);
+    assert_int_equal(cd_dedup_count(a), CHROME_DOCS - 1);
+    assert_int_equal(cd_dedup_count(b), CHROME_DOCS - 1);
+    cd_dedup_stats sa, sb;
+    cd_dedup_get_stats(a, &sa);
+    cd_dedup_get_stats(b, &sb);
+    assert_true(sa.chrome_lines > 0); /* the sign-up line was learned */
+    assert_int_equal(sa.chrome_lines, sb.chrome_lines);
+    assert_int_equal(sa.clusters, sb.clusters);
+    assert_int_equal(sa.undated, sb.undated);
+    assert_int_equal(sa.tokens, sb.tokens);
+    for (size_t i = 0; i < cd_dedup_count(a); i++) {
+        cd_doc_result x, y;
+        assert_int_equal(cd_dedup_result(a, i, &x), CD_OK);
+        assert_int_equal(cd_dedup_result(b, i, &y), CD_OK);
+        assert_int_equal(x.representative, y.representative);
+        assert_true(x.similarity == y.similarity);
+        assert_string_equal(cd_dedup_id(a, i), cd_dedup_id(b, i));
+    }
+    cd_dedup_free(a);
+    cd_dedup_free(b);
+}
+
+static void test_two_passes_misused(void **state)
+{
+    (void)state;
+    static char texts[CHROME_DOCS][1024], ids[CHROME_DOCS][16];
+    cd_doc docs[CHROME_DOCS];
+    cd_status st[CHROME_DOCS];
+    chrome_corpus(docs, texts, ids);
+    cd_params p;
+    cd_params_init(&p);
+    p.threads = 1;
+    cd_dedup *d = NULL;
+
+    /* Learning after documents were added, or with boilerplate off. */
+    assert_int_equal(cd_dedup_create(&p, &d), CD_OK);
+    assert_int_equal(cd_dedup_add(d, docs, 2, st), CD_OK);
+    assert_int_equal(cd_dedup_learn(d, docs + 2, 2, st), CD_ERR_STATE);
+    cd_dedup_free(d);
+    p.boilerplate = 0;
+    assert_int_equal(cd_dedup_create(&p, &d), CD_OK);
+    assert_int_equal(cd_dedup_learn(d, docs, 2, st), CD_ERR_STATE);
+    cd_dedup_free(d);
+    p.boilerplate = 1;
+
+    /* A document the first pass did not have fails its batch, and nothing
+     * of it counts; the run needs every document again. */
+    assert_int_equal(cd_dedup_create(&p, &d), CD_OK);
+    assert_int_equal(cd_dedup_learn(d, docs, 4, st), CD_OK);
+    assert_int_equal(cd_dedup_add(d, docs + 2, 2, st), CD_ERR_STATE);
+    assert_non_null(strstr(cd_dedup_errmsg(d), "doc-2"));
+    assert_int_equal(cd_dedup_add(d, docs, 3, st), CD_OK);
+    assert_int_equal(cd_dedup_run(d), CD_ERR_STATE);
+    assert_non_null(strstr(cd_dedup_errmsg(d), "3 of the 4"));
+    cd_dedup_free(d);
+
+    /* Learning only, then the run: nothing was signed. */
+    assert_int_equal(cd_dedup_create(&p, &d), CD_OK);
+    assert_int_equal(cd_dedup_learn(d, docs, 4, st), CD_OK);
+    assert_int_equal(cd_dedup_run(d), CD_ERR_STATE);
+    cd_dedup_free(d);
+}
+
+/* Every allocation of two passes fails in turn: a failure is reported,
+ * nothing leaks, and once memory is back the results are right. */
+static void test_two_passes_out_of_memory(void **state)
+{
+    (void)state;
+    static char texts[CHROME_DOCS][1024], ids[CHROME_DOCS][16];
+    cd_doc docs[CHROME_DOCS];
+    cd_status st[CHROME_DOCS];
+    chrome_corpus(docs, texts, ids);
+    int succeeded = 0;
+    for (long fail_at = 1; !succeeded && fail_at < 2000; fail_at++) {
+        counting_alloc_start(fail_at, 0);
+        cd_params p;
+        cd_params_init(&p);
+        p.threads = 2;
+        p.boilerplate_min_stories = 4;
+        cd_dedup *d = NULL;
+        cd_status s = cd_dedup_create(&p, &d);
+        if (s == CD_OK)
+            s = cd_dedup_learn(d, docs, CHROME_DOCS, st);
+        if (s == CD_OK)
+            s = cd_dedup_add(d, docs, CHROME_DOCS, st);
+        if (s == CD_OK)
+            s = cd_dedup_run(d);
+        if (s == CD_OK) {
+            succeeded = 1;
+            assert_int_equal(cd_dedup_cluster_count(d), 7); /* story 2 lost its copy */
+        } else {
+            assert_int_equal(s, CD_ERR_NOMEM);
+        }
+        cd_dedup_free(d);
+        counting_alloc_stop();
+        assert_int_equal(counting_alloc_live(), 0);
+    }
+    assert_true(succeeded);
+}
+
 /* Every allocation of a run fails in turn, with every pair kept (keep 1)
  * or only the clusters (keep 0: verification while grouping). */
 static void allocation_failures(int keep_pairs)
@@ -280,6 +440,9 @@ int main(void)
         cmocka_unit_test(test_empty_documents_never_match),
         cmocka_unit_test(test_threads_do_not_change_results),
         cmocka_unit_test(test_allocation_failures),
+        cmocka_unit_test(test_two_passes_give_the_same_results),
+        cmocka_unit_test(test_two_passes_misused),
+        cmocka_unit_test(test_two_passes_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,6 +49,8 @@ typedef struct run_state {
     FILE *spool;
     uint64_t spool_lines;
 
+    int learning_pass;       /* the first of two passes: batches go to cd_dedup_learn */
+    size_t numbered;         /* documents the engine has numbered (second pass) */
     size_t read, rejected, reported;
     uint64_t bytes_read;
     double seconds_read, last_progress, started;
@@ -115,16 +117,15 @@ static int flush_batch(run_state *s)
             *fields[f] = (cd_str){s->batch[i].present[f] ? s->buffer + s->batch[i].offset[f] : NULL,
                                   s->batch[i].length[f]};
     }
-    size_t first = cd_dedup_count(s->engine);
-    cd_status st = cd_dedup_add(s->engine, docs, s->batch_count, statuses);
+    cd_status st = s->learning_pass ? cd_dedup_learn(s->engine, docs, s->batch_count, statuses)
+                                    : cd_dedup_add(s->engine, docs, s->batch_count, statuses);
     if (st != CD_OK) {
         cli_error("%s", cd_dedup_errmsg(s->engine));
         return CLI_EXIT_IO;
     }
-    size_t number = first;
-    for (size_t i = 0; i < s->batch_count; i++) {
+    for (size_t i = 0; i < s->batch_count && !s->learning_pass; i++) {
         if (statuses[i] == CD_OK) {
-            if (remember_origin(s, number++, s->batch[i].replay) != 0) {
+            if (remember_origin(s, s->numbered++, s->batch[i].replay) != 0) {
                 cli_error("out of memory");
                 return CLI_EXIT_IO;
             }
@@ -198,13 +199,17 @@ static int batch_record(run_state *s, const cd_record *rec)
     return -1;
 }
 
+/* A regular file (not stdin, a pipe or a device) can be read twice. */
+static int can_read_again(const char *path)
+{
+    struct stat st;
+    return strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* dedup reads its inputs twice; what cannot be re-read is spooled. */
 static int needs_spool(const run_state *s, const char *path)
 {
-    if (s->opts->mode != MODE_DEDUP)
-        return 0;
-    struct stat st;
-    return strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode);
+    return s->opts->mode == MODE_DEDUP && !can_read_again(path);
 }
 
 static int open_spool(run_state *s)
@@ -225,6 +230,86 @@ static int open_spool(run_state *s)
     s->spool_paths[s->file] = strdup(path);
     s->spool_lines = 0;
     return s->spool_paths[s->file] ? -1 : CLI_EXIT_IO;
+}
+
+/* About the bytes of text that learning in one pass keeps for a regular
+ * file: its size, four times that when it is compressed. */
+static unsigned long long kept_estimate(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 0;
+    unsigned char magic[4] = {0};
+    FILE *f = fopen(path, "rb");
+    size_t got = f ? fread(magic, 1, sizeof magic, f) : 0;
+    if (f)
+        fclose(f);
+    int gzip = got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    int zstd = got == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f &&
+               magic[3] == 0xfd;
+    return (unsigned long long)st.st_size * (gzip || zstd ? 4 : 1);
+}
+
+/* Whether the chrome is learned in a pass of its own: when learning in one
+ * pass would keep more text than --memory (half the RAM by default) and
+ * every input is a regular file, which can be read again. *kept receives
+ * the estimate. */
+static int learns_in_two_passes(const run_state *s, const cd_boilerplate *loaded,
+                                unsigned long long *kept)
+{
+    *kept = 0;
+    if (!s->opts->params.boilerplate || loaded)
+        return 0;
+    for (int f = 0; f < s->opts->file_count; f++) {
+        if (!can_read_again(s->opts->files[f]))
+            return 0;
+        *kept += kept_estimate(s->opts->files[f]);
+    }
+    unsigned long long limit = s->opts->memory;
+    if (limit == 0) {
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        limit = pages > 0 && page > 0 ? (unsigned long long)pages * (unsigned long long)page / 2
+                                      : 1ull << 30;
+    }
+    return *kept > limit;
+}
+
+/* The learning pass: every document goes to cd_dedup_learn. Bad lines are
+ * skipped without a word: the reading pass meets them again and reports
+ * them. */
+static int learn_from_files(run_state *s)
+{
+    int code = -1;
+    s->learning_pass = 1;
+    for (int f = 0; f < s->opts->file_count && code < 0; f++) {
+        char err[512];
+        cd_reader *reader;
+        if (cd_reader_open(s->opts->files[f], &s->opts->read, &reader, err, sizeof err) != CD_OK) {
+            cli_error("%s", err);
+            code = CLI_EXIT_IO;
+            break;
+        }
+        cd_record rec;
+        cd_status st;
+        double t0 = now_seconds();
+        while (code < 0 && (st = cd_reader_next(reader, &rec)) != CD_END) {
+            s->seconds_read += now_seconds() - t0;
+            if (st == CD_OK)
+                code = batch_record(s, &rec);
+            else if (st == CD_ERR_FORMAT)
+                break; /* the rest of the file cannot be read */
+            else if (st != CD_ERR_INPUT && st != CD_ERR_LIMIT) {
+                cli_error("%s", cd_reader_errmsg(reader));
+                code = CLI_EXIT_IO;
+            }
+            t0 = now_seconds();
+        }
+        if (code < 0)
+            code = flush_batch(s);
+        cd_reader_free(reader);
+    }
+    s->learning_pass = 0;
+    return code;
 }
 
 /* Pass 1 over one input file. */
@@ -639,6 +724,14 @@ int cli_run(int argc, char **argv)
     cd_dedup_keep_pairs(s->engine, opts.mode == MODE_PAIRS);
     if (opts.verbose)
         print_parameters(s->engine, opts.mode);
+    unsigned long long kept;
+    if (learns_in_two_passes(s, loaded, &kept)) {
+        if (opts.verbose)
+            cli_error("boilerplate: learned in a pass of its own (the texts would take about %llu "
+                      "MB, over --memory)",
+                      kept >> 20);
+        code = learn_from_files(s);
+    }
     for (int f = 0; f < opts.file_count && code < 0; f++) {
         s->file = (uint32_t)f;
         code = read_file(s, opts.files[f]);

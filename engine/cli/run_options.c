@@ -1,6 +1,8 @@
 /* run_options.c: argv parsing for dedup, cluster and pairs. */
 #include "run_options.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,9 @@ static const char help_text[] =
     "  --all                cluster: print singletons too\n"
     "  --per-doc            cluster: one {\"id\",\"cluster\",\"similarity\"} per document\n"
     "  --threads N          signing threads (all cores)\n"
+    "  --memory SIZE        memory to plan for, e.g. 512M or 8G (half the RAM): when the\n"
+    "                       texts kept while learning the chrome would not fit, regular\n"
+    "                       input files are read twice instead\n"
     "  --progress, --no-progress   progress line on stderr (on when stderr is a terminal)\n"
     "  --quiet              no summary on stderr\n"
     "  --verbose            LSH parameters, S-curve midpoint and memory per document\n"
@@ -61,7 +66,7 @@ static const char help_text[] =
 enum {
     OPT_KEEP = 256, OPT_REMOVED, OPT_ALL, OPT_PER_DOC, OPT_THREADS, OPT_PROGRESS, OPT_NO_PROGRESS,
     OPT_QUIET, OPT_VERBOSE, OPT_VERIFY, OPT_CLUSTER, OPT_BOILERPLATE, OPT_BOILERPLATE_LOAD,
-    OPT_BOILERPLATE_SAVE, OPT_BP_MIN_STORIES, OPT_BP_MIN_SOURCES, OPT_HTML, OPT_MIN_LINE_TOKENS,
+    OPT_BOILERPLATE_SAVE, OPT_BP_MIN_STORIES, OPT_BP_MIN_SOURCES, OPT_HTML, OPT_MIN_LINE_TOKENS, OPT_MEMORY,
 };
 
 static const struct option long_options[] = {
@@ -86,6 +91,7 @@ static const struct option long_options[] = {
     {"boilerplate-min-stories", required_argument, NULL, OPT_BP_MIN_STORIES},
     {"boilerplate-min-sources", required_argument, NULL, OPT_BP_MIN_SOURCES},
     {"html", required_argument, NULL, OPT_HTML},
+    {"memory", required_argument, NULL, OPT_MEMORY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -102,6 +108,25 @@ static int parse_choice(const char *option, const char *text, const char *zero, 
         cli_error("--%s: expected %s or %s, got '%s'", option, zero, one, text);
         return -1;
     }
+    return 0;
+}
+
+/* Parses a size in bytes: digits, then optionally K, M, G or T (powers of
+ * 1024). Returns 0, or -1 after a message. */
+static int parse_size(const char *option, const char *text, unsigned long long *bytes)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(text, &end, 10);
+    static const char units[] = "KMGT";
+    const char *unit = *end ? strchr(units, *end) : NULL;
+    unsigned shift = unit ? 10 * (unsigned)(unit - units + 1) : 0;
+    if (errno || end == text || !isdigit((unsigned char)text[0]) || (*end && (!unit || end[1])) ||
+        n == 0 || n > (~0ull >> shift)) {
+        cli_error("--%s: expected a size such as 512M or 8G, got '%s'", option, text);
+        return -1;
+    }
+    *bytes = n << shift;
     return 0;
 }
 
@@ -207,6 +232,10 @@ int run_options_parse(run_options *o, int argc, char **argv)
             break;
         case OPT_HTML:
             if (parse_choice(name, optarg, "off", "auto", &o->params.extract_html))
+                return CLI_EXIT_USAGE;
+            break;
+        case OPT_MEMORY:
+            if (parse_size(name, optarg, &o->memory))
                 return CLI_EXIT_USAGE;
             break;
         case 'h': {

@@ -69,6 +69,8 @@ struct cd_dedup {
     int learner_running;
     struct learn_batch *learning; /* the batch it counts */
     cd_status learner_status;    /* the first failure of a learner thread */
+    int two_pass;                /* cd_dedup_learn registered the documents */
+    size_t signed_count;         /* two passes: documents the second has signed */
 
     /* Results of cd_dedup_run. */
     uint32_t *representative;
@@ -378,6 +380,14 @@ static kept_lines kept_doc_lines(unsigned char *kept)
     return (kept_lines){(cd__bp_line *)(void *)(kept + kept_lines_offset(len)), len[4]};
 }
 
+/* Bytes of one kept document. */
+static size_t kept_size(const unsigned char *kept)
+{
+    uint32_t len[5];
+    memcpy(len, kept, sizeof len);
+    return kept_lines_offset(len) + (size_t)len[4] * sizeof(cd__bp_line);
+}
+
 /* Keeps doc's title, extracted text, source and url; its lines go to *out. */
 static cd_status keep_document(sign_job *job, const cd_doc *doc, uint32_t number, kept_lines *out)
 {
@@ -543,6 +553,8 @@ typedef struct learn_batch {
     unsigned char **kept;
     kept_lines *lines;
     size_t n;
+    size_t bytes;   /* of the kept documents */
+    int owns_kept;  /* two passes: the documents are freed once counted */
 } learn_batch;
 
 static void *learn_batch_run(void *arg)
@@ -566,6 +578,8 @@ static void learn_batch_free(learn_batch *b)
 {
     if (!b)
         return;
+    for (size_t i = 0; b->owns_kept && i < b->n; i++)
+        cd__free(b->kept[i]);
     cd__free(b->kept);
     cd__free(b->lines);
     cd__free(b);
@@ -581,19 +595,23 @@ static cd_status learner_wait(cd_dedup *d)
         d->stats.seconds_boilerplate += cd__now() - t0;
         d->learner_running = 0;
     }
-    learn_batch_free(d->learning);
-    d->learning = NULL;
     if (d->learner) {
         size_t memory = d->bytes_kept + cd__bp_learner_memory(d->learner);
         if (memory > d->stats.bytes_learning)
             d->stats.bytes_learning = memory;
     }
+    if (d->learning && d->learning->owns_kept)
+        d->bytes_kept -= d->learning->bytes;
+    learn_batch_free(d->learning);
+    d->learning = NULL;
     return d->learner_status;
 }
 
 /* Learning: keeps the batch's texts, then counts their lines on the
- * learner thread. */
-static cd_status keep_batch(cd_dedup *d, const cd_doc *docs, const uint32_t *numbers, size_t n)
+ * learner thread; without keep (the first of two passes) the texts are
+ * freed once counted. */
+static cd_status keep_batch(cd_dedup *d, const cd_doc *docs, const uint32_t *numbers, size_t n,
+                            int keep)
 {
     learn_batch *b = cd__calloc(1, sizeof *b);
     kept_lines *lines = cd__calloc(n, sizeof *lines);
@@ -615,10 +633,13 @@ static cd_status keep_batch(cd_dedup *d, const cd_doc *docs, const uint32_t *num
         cd__free(b);
         return st;
     }
-    *b = (learn_batch){d, b->kept, lines, 0};
+    *b = (learn_batch){d, b->kept, lines, 0, 0, !keep};
     for (size_t i = 0; i < n; i++)
         if (numbers[i] != NO_DOC) {
             b->kept[b->n] = d->kept[numbers[i]];
+            b->bytes += kept_size(b->kept[b->n]);
+            if (!keep)
+                d->kept[numbers[i]] = NULL; /* the batch's now */
             b->lines[b->n++] = lines[i]; /* compacted: lines[i] moves only down */
         }
     learner_wait(d); /* the previous batch first: counts go in input order */
@@ -649,14 +670,12 @@ static void forget_batch(cd_dedup *d, size_t first_doc)
     }
 }
 
-cd_status cd_dedup_add(cd_dedup *d, const cd_doc *docs, size_t n, cd_status *statuses)
+/* Numbers and registers a batch (ids, dates, lengths), then signs it, or
+ * keeps it for learning, or with learn_only counts its lines and keeps
+ * nothing. */
+static cd_status add_batch(cd_dedup *d, const cd_doc *docs, size_t n, cd_status *statuses,
+                           int learn_only)
 {
-    if (d->ran) {
-        cd__set_error(d->errmsg, "documents added after the run");
-        return CD_ERR_STATE;
-    }
-    if (n == 0)
-        return CD_OK;
     size_t id_bytes = 0;
     for (size_t i = 0; i < n; i++)
         id_bytes += (docs[i].id.ptr ? docs[i].id.len : 20) + 1;
@@ -710,7 +729,7 @@ cd_status cd_dedup_add(cd_dedup *d, const cd_doc *docs, size_t n, cd_status *sta
         d->sizes[doc] = 0;
     }
     double start = cd__now(), learned_before = d->stats.seconds_boilerplate;
-    cd_status st = learning(d) ? keep_batch(d, docs, numbers, n)
+    cd_status st = learning(d) ? keep_batch(d, docs, numbers, n, !learn_only)
                                : run_threads(d, WORK_SIGN, docs, numbers, NULL, n);
     d->stats.seconds_sign += cd__now() - start - (d->stats.seconds_boilerplate - learned_before);
     cd__free(numbers);
@@ -723,6 +742,123 @@ cd_status cd_dedup_add(cd_dedup *d, const cd_doc *docs, size_t n, cd_status *sta
         return st;
     }
     return CD_OK;
+}
+
+cd_status cd_dedup_learn(cd_dedup *d, const cd_doc *docs, size_t n, cd_status *statuses)
+{
+    if (d->ran || !learning(d) || (d->count > 0 && !d->two_pass)) {
+        cd__set_error(d->errmsg, "cd_dedup_learn: %s",
+                      d->ran              ? "called after the run"
+                      : !learning(d)      ? "not learning boilerplate (off, or a model given)"
+                                          : "documents were added before");
+        return CD_ERR_STATE;
+    }
+    if (n == 0)
+        return CD_OK;
+    d->two_pass = 1;
+    size_t html = d->stats.html_extracted; /* counted when the second pass signs */
+    double signing = d->stats.seconds_sign;
+    cd_status st = add_batch(d, docs, n, statuses, 1);
+    d->stats.html_extracted = html;
+    d->stats.seconds_boilerplate += d->stats.seconds_sign - signing; /* the first pass learns */
+    d->stats.seconds_sign = signing;
+    return st;
+}
+
+/* Two passes: the chrome is decided before the second pass signs. */
+static cd_status finish_learning(cd_dedup *d)
+{
+    cd_status st = learner_wait(d);
+    if (st != CD_OK)
+        return st;
+    double t0 = cd__now();
+    st = cd__bp_learner_finish(d->learner, d->thread_count, &d->learned);
+    cd__bp_learner_free(d->learner);
+    d->learner = NULL;
+    d->stats.seconds_boilerplate += cd__now() - t0;
+    if (st != CD_OK)
+        return st;
+    d->model = d->learned;
+    if ((st = create_signers(d)) != CD_OK)
+        return st;
+    for (unsigned t = 0; t < d->thread_count; t++)
+        cd_signer_set_boilerplate(d->signers[t], d->model);
+    return CD_OK;
+}
+
+/* Learning in one pass: decides the chrome, then signs every kept
+ * document with it. */
+static cd_status learn_and_sign(cd_dedup *d)
+{
+    cd_status st = finish_learning(d);
+    if (st != CD_OK || d->count == 0)
+        return st;
+    double t0 = cd__now();
+    st = run_threads(d, WORK_SIGN_KEPT, NULL, NULL, NULL, d->count);
+    d->stats.seconds_sign += cd__now() - t0;
+    return st;
+}
+
+/* The second of two passes: each document is the next one the first pass
+ * registered (signed now), or a repeat of an id (rejected again). */
+static cd_status sign_second_pass(cd_dedup *d, const cd_doc *docs, size_t n,
+                                  cd_status *statuses)
+{
+    cd_status st = learning(d) ? finish_learning(d) : CD_OK;
+    uint32_t *numbers = st == CD_OK ? cd__malloc((n ? n : 1) * sizeof *numbers) : NULL;
+    if (!numbers) {
+        cd__set_error(d->errmsg, "%s finishing the boilerplate model",
+                      cd_strerror(st == CD_OK ? CD_ERR_NOMEM : st));
+        return st == CD_OK ? CD_ERR_NOMEM : st;
+    }
+    size_t first = d->signed_count;
+    for (size_t i = 0; i < n; i++) {
+        char generated[24];
+        const char *id = docs[i].id.ptr;
+        size_t len = docs[i].id.len;
+        if (!id) {
+            len = (size_t)snprintf(generated, sizeof generated, "%zu", d->signed_count + 1);
+            id = generated;
+        }
+        const char *expected = d->signed_count < d->count ? id_of(d, (uint32_t)d->signed_count) : "";
+        if (d->signed_count < d->count && strlen(expected) == len && memcmp(expected, id, len) == 0) {
+            statuses[i] = CD_OK;
+            numbers[i] = (uint32_t)d->signed_count++;
+        } else if (d->ids.slot_count &&
+                   d->ids.slots[id_slot_find(d, id, len)] < d->signed_count) {
+            statuses[i] = CD_ERR_DUPLICATE_ID; /* its first copy came before */
+            numbers[i] = NO_DOC;
+        } else {
+            cd__free(numbers);
+            d->signed_count = first;
+            cd__set_error(d->errmsg,
+                          "document \"%.*s\" is not the next document of the learning pass",
+                          (int)(len > 200 ? 200 : len), id);
+            return CD_ERR_STATE;
+        }
+    }
+    double start = cd__now();
+    st = run_threads(d, WORK_SIGN, docs, numbers, NULL, n);
+    d->stats.seconds_sign += cd__now() - start;
+    cd__free(numbers);
+    if (st != CD_OK) {
+        d->signed_count = first;
+        cd__set_error(d->errmsg, "%s while signing documents", cd_strerror(st));
+    }
+    return st;
+}
+
+cd_status cd_dedup_add(cd_dedup *d, const cd_doc *docs, size_t n, cd_status *statuses)
+{
+    if (d->ran) {
+        cd__set_error(d->errmsg, "documents added after the run");
+        return CD_ERR_STATE;
+    }
+    if (n == 0)
+        return CD_OK;
+    if (d->two_pass)
+        return sign_second_pass(d, docs, n, statuses);
+    return add_batch(d, docs, n, statuses, 0);
 }
 
 /* LSH for runs that keep every pair: the distinct candidate pairs. */
@@ -849,31 +985,6 @@ static cd_status find_edges(cd_dedup *d, cd__edge **edges, size_t *edge_count)
     return st;
 }
 
-/* Learning: decides the chrome, then signs every kept document with it. */
-static cd_status learn_and_sign(cd_dedup *d)
-{
-    cd_status st = learner_wait(d);
-    if (st != CD_OK)
-        return st;
-    double t0 = cd__now();
-    st = cd__bp_learner_finish(d->learner, d->thread_count, &d->learned);
-    cd__bp_learner_free(d->learner);
-    d->learner = NULL;
-    double t1 = cd__now();
-    d->stats.seconds_boilerplate += t1 - t0;
-    if (st != CD_OK)
-        return st;
-    d->model = d->learned;
-    if (d->count == 0)
-        return CD_OK;
-    if ((st = create_signers(d)) != CD_OK)
-        return st;
-    for (unsigned t = 0; t < d->thread_count; t++)
-        cd_signer_set_boilerplate(d->signers[t], d->model);
-    st = run_threads(d, WORK_SIGN_KEPT, NULL, NULL, NULL, d->count);
-    d->stats.seconds_sign += cd__now() - t1;
-    return st;
-}
 
 static int64_t keep_rank(const cd_dedup *d, size_t doc)
 {
@@ -1005,6 +1116,16 @@ cd_status cd_dedup_run(cd_dedup *d)
         return CD_ERR_STATE;
     }
     d->ran = 1;
+    if (d->two_pass && d->signed_count != d->count) {
+        cd__set_error(d->errmsg, "the second pass added %zu of the %zu documents of the learning "
+                                 "pass", d->signed_count, d->count);
+        return CD_ERR_STATE;
+    }
+    if (d->two_pass && learning(d)) { /* no document at all */
+        cd_status st = finish_learning(d);
+        if (st != CD_OK)
+            return st;
+    }
     cd_status st = run_stages(d);
     if (st != CD_OK)
         cd__set_error(d->errmsg, "%s while clustering %zu documents", cd_strerror(st), d->count);

@@ -348,6 +348,22 @@ const cd_params *cd_dedup_params(const cd_dedup *dedup);
 cd_status cd_dedup_add(cd_dedup *dedup, const cd_doc *docs, size_t n,
                        cd_status *statuses);
 
+/* The first of two passes, for learning the chrome without keeping the
+ * texts (boilerplate on and no model given). Call it with every document,
+ * in input order, before any cd_dedup_add; then cd_dedup_add the same
+ * documents again in the same order. The first pass registers each
+ * document (statuses[i]: CD_OK, or CD_ERR_DUPLICATE_ID for an id seen
+ * before, as cd_dedup_add gives) and counts its lines, keeping only its id,
+ * date and length; the second signs each one with the finished model as it
+ * comes, so no text is held, and gives the same results as adding the
+ * documents once. In the second pass a repeated id gets
+ * CD_ERR_DUPLICATE_ID again, and a document the first pass did not have
+ * fails the batch with CD_ERR_STATE; cd_dedup_run fails with CD_ERR_STATE
+ * unless every registered document was added again. Errors: CD_ERR_STATE
+ * (not learning, documents already added, or after the run), CD_ERR_NOMEM
+ * (the batch is then not registered). */
+cd_status cd_dedup_learn(cd_dedup *dedup, const cd_doc *docs, size_t n, cd_status *statuses);
+
 /* Whether cd_dedup_run keeps every verified pair for cd_dedup_pair (keep
  * != 0, the default). With keep 0 and components clustering, the run
  * verifies a candidate pair only when its documents are not yet in one
