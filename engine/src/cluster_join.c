@@ -57,9 +57,15 @@ static int failed_contains(const cd__joiner *j, uint64_t key)
     return j->failed_slots && j->failed[failed_slot(j, key)] == key;
 }
 
+/* The failed set stops growing at this many slots (64 MiB): past it a pair
+ * that collides again is verified again, which costs time, never results. */
+enum { MAX_FAILED_SLOTS = 1 << 23 };
+
 /* Adds key to the failed set, doubling it past half full. Returns 0 or -1. */
 static int failed_insert(cd__joiner *j, uint64_t key)
 {
+    if (2 * (j->failed_count + 1) > j->failed_slots && j->failed_slots >= MAX_FAILED_SLOTS)
+        return 0;
     if (2 * (j->failed_count + 1) > j->failed_slots) {
         size_t slots = j->failed_slots ? 2 * j->failed_slots : 1024;
         uint64_t *old = j->failed;

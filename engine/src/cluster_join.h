@@ -40,7 +40,8 @@ cd_status cd__joiner_init(cd__joiner *j, size_t n, double threshold,
  * (every pair, or with capped the pairs (docs[0], other)) whose documents
  * are in different components and were not found below the threshold
  * before; a pair at or above it joins the components and is appended to
- * edges. Errors: CD_ERR_NOMEM (j stays consistent). */
+ * edges. The set of failed pairs holds at most 2^22 pairs (64 MiB); later
+ * failures are not remembered. Errors: CD_ERR_NOMEM (j stays consistent). */
 cd_status cd__joiner_bucket(void *joiner, const uint32_t *docs, size_t m, int capped);
 
 /* Frees j's memory; j may be zeroed or initialised. */
