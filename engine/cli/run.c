@@ -251,9 +251,11 @@ static unsigned long long kept_estimate(const char *path)
 }
 
 /* Whether the chrome is learned in a pass of its own: when learning in one
- * pass would keep more text than --memory (half the RAM by default) and
- * every input is a regular file, which can be read again. *kept receives
- * the estimate. */
+ * pass would keep more text than --memory (an eighth of the RAM by
+ * default: at 1,000,000 bench documents, 4.4 GB of text, two passes took
+ * half the memory and 20% less time; at 100,000, one pass was 27% faster)
+ * and every input is a regular file, which can be read again. *kept
+ * receives the estimate. */
 static int learns_in_two_passes(const run_state *s, const cd_boilerplate *loaded,
                                 unsigned long long *kept)
 {
@@ -268,7 +270,7 @@ static int learns_in_two_passes(const run_state *s, const cd_boilerplate *loaded
     unsigned long long limit = s->opts->memory;
     if (limit == 0) {
         long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-        limit = pages > 0 && page > 0 ? (unsigned long long)pages * (unsigned long long)page / 2
+        limit = pages > 0 && page > 0 ? (unsigned long long)pages * (unsigned long long)page / 8
                                       : 1ull << 30;
     }
     return *kept > limit;

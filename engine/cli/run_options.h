@@ -19,7 +19,7 @@ typedef struct run_options {
     int per_doc;            /* cluster --per-doc */
     int progress;           /* --progress / --no-progress; default: stderr is a tty */
     int quiet, verbose;
-    unsigned long long memory; /* --memory: bytes to plan for; 0 = half the RAM */
+    unsigned long long memory; /* --memory: bytes of texts kept while learning; 0 = RAM / 8 */
     const char **files;     /* "-" when none given */
     int file_count;
 } run_options;
