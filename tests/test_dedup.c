@@ -231,13 +231,22 @@ enum { CHROME_DOCS = 16 };
  * the same sign-up line (chrome once learned); each page has a long line
  * of its own (a story context, docs/boilerplate.md); document 5 repeats
  * the id of document 4, so story 2 has one copy. */
-static void chrome_corpus(cd_doc *docs, char texts[][1024], char ids[][16])
+typedef struct chrome_fixture {
+    char texts[CHROME_DOCS][1024], ids[CHROME_DOCS][16];
+    cd_doc docs[CHROME_DOCS];
+} chrome_fixture;
+
+/* Fills the corpus, and p with the parameters that learn its chrome. */
+static void chrome_corpus(chrome_fixture *f, cd_params *p, unsigned threads)
 {
+    cd_params_init(p);
+    p->threads = threads;
+    p->boilerplate_min_stories = 4;
     static const char *const words[] = {"harbour", "council", "budget", "storm", "railway",
                                         "school",  "hospital", "festival"};
     for (int i = 0; i < CHROME_DOCS; i++) {
         int story = i / 2;
-        snprintf(texts[i], 1024,
+        snprintf(f->texts[i], 1024,
                  "The %s of the town was the subject of a long meeting on Tuesday, where the %s "
                  "plans were set out by officials for the %s year ahead in %d steps. Residents "
                  "asked many questions about the cost and the timetable, and the officials "
@@ -245,21 +254,18 @@ static void chrome_corpus(cd_doc *docs, char texts[][1024], char ids[][16])
                  "Correspondent%02dReportingFromTheNorthernBureauDesk\n\n"
                  "Sign up to our morning newsletter for the latest local news every day",
                  words[story], words[story], words[story], story, words[story], i);
-        snprintf(ids[i], 16, "doc-%d", i == 5 ? 4 : i);
-        docs[i] = (cd_doc){.id = str(ids[i]), .text = str(texts[i]), .source = str("outlet")};
+        snprintf(f->ids[i], 16, "doc-%d", i == 5 ? 4 : i);
+        f->docs[i] = (cd_doc){.id = str(f->ids[i]), .text = str(f->texts[i]), .source = str("outlet")};
     }
 }
 
 /* The corpus added once, or learned first then added again. */
 static cd_dedup *run_chrome(int two_passes, cd_status *statuses)
 {
-    static char texts[CHROME_DOCS][1024], ids[CHROME_DOCS][16];
-    cd_doc docs[CHROME_DOCS];
-    chrome_corpus(docs, texts, ids);
+    static chrome_fixture f;
     cd_params p;
-    cd_params_init(&p);
-    p.threads = 2;
-    p.boilerplate_min_stories = 4;
+    chrome_corpus(&f, &p, 2);
+    cd_doc *docs = f.docs;
     cd_dedup *d = NULL;
     assert_int_equal(cd_dedup_create(&p, &d), CD_OK);
     if (two_passes) {
@@ -307,13 +313,11 @@ static void test_two_passes_give_the_same_results(void **state)
 static void test_two_passes_misused(void **state)
 {
     (void)state;
-    static char texts[CHROME_DOCS][1024], ids[CHROME_DOCS][16];
-    cd_doc docs[CHROME_DOCS];
-    cd_status st[CHROME_DOCS];
-    chrome_corpus(docs, texts, ids);
+    static chrome_fixture f;
     cd_params p;
-    cd_params_init(&p);
-    p.threads = 1;
+    chrome_corpus(&f, &p, 1);
+    cd_doc *docs = f.docs;
+    cd_status st[CHROME_DOCS];
     cd_dedup *d = NULL;
 
     /* Learning after documents were added, or with boilerplate off. */
@@ -350,17 +354,14 @@ static void test_two_passes_misused(void **state)
 static void test_two_passes_out_of_memory(void **state)
 {
     (void)state;
-    static char texts[CHROME_DOCS][1024], ids[CHROME_DOCS][16];
-    cd_doc docs[CHROME_DOCS];
+    static chrome_fixture f;
+    cd_params p;
+    chrome_corpus(&f, &p, 2);
+    cd_doc *docs = f.docs;
     cd_status st[CHROME_DOCS];
-    chrome_corpus(docs, texts, ids);
     int succeeded = 0;
     for (long fail_at = 1; !succeeded && fail_at < 2000; fail_at++) {
         counting_alloc_start(fail_at, 0);
-        cd_params p;
-        cd_params_init(&p);
-        p.threads = 2;
-        p.boilerplate_min_stories = 4;
         cd_dedup *d = NULL;
         cd_status s = cd_dedup_create(&p, &d);
         if (s == CD_OK)

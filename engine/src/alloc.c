@@ -133,3 +133,19 @@ const char *cd_strerror(cd_status status)
 }
 
 const char *cd_version(void) { return CD_VERSION_STRING; }
+
+uint32_t *cd__empty_slots(size_t *slot_count, size_t needed)
+{
+    size_t count = *slot_count ? *slot_count : 1024;
+    while (count < needed) {
+        if (count > SIZE_MAX / 2 / sizeof(uint32_t))
+            return NULL;
+        count *= 2;
+    }
+    uint32_t *slots = cd__malloc(count * sizeof *slots);
+    if (!slots)
+        return NULL;
+    memset(slots, 0xff, count * sizeof *slots);
+    *slot_count = count;
+    return slots;
+}

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "copydesk/copydesk.h"
 
@@ -23,6 +24,13 @@ size_t cd__alloc_failures(void);
  * needed elements, at least doubling. Returns 0 on success, -1 on overflow
  * or allocation failure (the array is then unchanged). */
 int cd__grow(void **array, size_t *capacity, size_t needed, size_t elem_size);
+
+/* A new slot array for an open-addressing table that must hold needed
+ * slots: *slot_count (the current count, or 0) doubled from 1024 until it
+ * is at least needed, every slot set to all-ones bits (UINT32_MAX: empty).
+ * On success *slot_count is the new count; NULL on failure (*slot_count
+ * unchanged). The caller moves the old entries in and frees the old array. */
+uint32_t *cd__empty_slots(size_t *slot_count, size_t needed);
 
 /* A copy of s[0..len) with a NUL appended; NULL on failure. */
 char *cd__strndup(const char *s, size_t len);

@@ -12,13 +12,10 @@ int cd__idset_reserve(cd__idset *set, size_t count, size_t extra, cd__idset_hash
     size_t needed = (count + extra) * 2;
     if (needed <= set->slot_count)
         return 0;
-    size_t slots = set->slot_count ? set->slot_count : 1024;
-    while (slots < needed)
-        slots *= 2;
-    uint32_t *fresh = cd__malloc(slots * sizeof *fresh);
+    size_t slots = set->slot_count;
+    uint32_t *fresh = cd__empty_slots(&slots, needed);
     if (!fresh)
         return -1;
-    memset(fresh, 0xff, slots * sizeof *fresh);
     cd__free(set->slots);
     set->slots = fresh;
     set->slot_count = slots;

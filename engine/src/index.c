@@ -63,13 +63,10 @@ static int band_map_reserve(cd__overlay *ov, size_t entries, unsigned all_bands)
 {
     if (entries <= ov->bhead_count)
         return 0;
-    size_t count = ov->bhead_count ? ov->bhead_count : 1024;
-    while (count < entries)
-        count *= 2;
-    uint32_t *heads = cd__malloc(count * sizeof *heads);
+    size_t count = ov->bhead_count;
+    uint32_t *heads = cd__empty_slots(&count, entries);
     if (!heads)
         return -1;
-    memset(heads, 0xff, count * sizeof *heads);
     cd__free(ov->bheads);
     ov->bheads = heads;
     ov->bhead_count = count;
@@ -105,17 +102,13 @@ static int dirty_reserve(cd__overlay *ov, size_t extra)
     size_t need = (ov->dirty_count + extra) * 2;
     if (need <= ov->dirty_slot_count)
         return 0;
-    size_t count = ov->dirty_slot_count ? ov->dirty_slot_count : 1024;
-    while (count < need)
-        count *= 2;
-    uint32_t *keys = cd__malloc(count * sizeof *keys);
-    cd__story *vals = cd__malloc(count * sizeof *vals);
+    size_t count = ov->dirty_slot_count;
+    uint32_t *keys = cd__empty_slots(&count, need);
+    cd__story *vals = keys ? cd__malloc(count * sizeof *vals) : NULL;
     if (!keys || !vals) {
         cd__free(keys);
-        cd__free(vals);
         return -1;
     }
-    memset(keys, 0xff, count * sizeof *keys);
     uint32_t *old_keys = ov->dirty_keys;
     cd__story *old_vals = ov->dirty_vals;
     size_t old_count = ov->dirty_slot_count;
