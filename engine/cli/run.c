@@ -54,6 +54,7 @@ typedef struct run_state {
     size_t read, rejected, reported;
     uint64_t bytes_read;
     double seconds_read, last_progress, started;
+    double pass_started; /* for the progress line's rate */
 } run_state;
 
 static double now_seconds(void)
@@ -84,8 +85,9 @@ static void progress(run_state *s, int final)
     if (!final && now - s->last_progress < 0.5)
         return;
     s->last_progress = now;
-    fprintf(stderr, "\rcopydesk: read %zu documents, %.1f MB, %.0f docs/s%s", s->read,
-            s->bytes_read / 1e6, s->read / (now - s->started + 1e-9), final ? "\n" : "");
+    fprintf(stderr, "\rcopydesk: %s %zu documents, %.1f MB, %.0f docs/s%s",
+            s->learning_pass ? "learning the chrome from" : "read", s->read, s->bytes_read / 1e6,
+            s->read / (now - s->pass_started + 1e-9), final ? "\n" : "");
     fflush(stderr);
 }
 
@@ -296,6 +298,10 @@ static int learn_from_files(run_state *s)
         double t0 = now_seconds();
         while (code < 0 && (st = cd_reader_next(reader, &rec)) != CD_END) {
             s->seconds_read += now_seconds() - t0;
+            s->read++; /* for the progress line only: the reading pass counts */
+            s->bytes_read += rec.raw.len + 1;
+            if ((s->read & 1023) == 0)
+                progress(s, 0);
             if (st == CD_OK)
                 code = batch_record(s, &rec);
             else if (st == CD_ERR_FORMAT)
@@ -310,7 +316,11 @@ static int learn_from_files(run_state *s)
             code = flush_batch(s);
         cd_reader_free(reader);
     }
+    progress(s, 1);
     s->learning_pass = 0;
+    s->read = 0;
+    s->bytes_read = 0;
+    s->pass_started = s->last_progress = now_seconds();
     return code;
 }
 
@@ -707,7 +717,7 @@ int cli_run(int argc, char **argv)
         return CLI_EXIT_IO;
     }
     s->opts = &opts;
-    s->started = s->last_progress = now_seconds();
+    s->started = s->pass_started = s->last_progress = now_seconds();
     s->spool_paths = calloc((size_t)opts.file_count, sizeof *s->spool_paths);
     if (!s->spool_paths || cd_dedup_create(&opts.params, &s->engine) != CD_OK) {
         cli_error("out of memory");
