@@ -689,10 +689,10 @@ def other_cpu_use(cdir, stem, own_cpu_seconds):
     return others, (steal1 - steal0) / (t1 - t0)
 
 
-def scaling_run(cdir, threads, docs):
-    """One run of the thread-scaling pair: its sign stage and the machine's
-    other load meanwhile."""
-    stem = f"scaling-threads{threads}"
+def scaling_run(cdir, threads, docs, run=None):
+    """One run of the thread-scaling pairs (run None: the single pair of older
+    benches): its sign stage and the machine's other load meanwhile."""
+    stem = f"scaling-threads{threads}" + (f"-run{run}" if run else "")
     r = parse_copydesk_stderr(os.path.join(cdir, f"{stem}.stderr"))
     out = {"threads": threads, "sign_seconds": r["seconds"]["sign"],
            "sign_docs_per_s": per_second(docs, r["seconds"]["sign"]),
@@ -715,7 +715,16 @@ def scaling_figures(cdir, docs, loadavg_at_bench_start):
     threads = read_text(os.path.join(cdir, "scaling.threads"))
     if not threads:
         return None
-    one, many = (scaling_run(cdir, int(t), docs) for t in threads.split())
+    fields = [int(t) for t in threads.split()]
+    runs = range(1, fields[2] + 1) if len(fields) > 2 else [None]
+
+    def median_run(t):
+        """The run at t threads with the median sign stage."""
+        done = sorted((scaling_run(cdir, t, docs, i) for i in runs),
+                      key=lambda r: r["sign_seconds"] or 0)
+        return done[(len(done) - 1) // 2]
+
+    one, many = median_run(fields[0]), median_run(fields[1])
     load = read_text(os.path.join(cdir, "scaling.loadavg")).split()[:3]
     out = {"runs": [one, many], "threads": many["threads"], "loadavg_at_start": load,
            "ratio": (one["sign_seconds"] / many["sign_seconds"]

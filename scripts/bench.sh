@@ -286,30 +286,34 @@ bench_signature() {
         >"$dir/signature.txt" || die "copydesk-microbench failed on $path"
 }
 
-# Thread scaling of the lean row's sign stage: one run at --threads 1, one at
-# --threads nproc, back to back, with the load average before them and the
-# machine's CPU counters (/proc/stat) around each run, from which bench.py
-# works out how much CPU other work took meanwhile: the figure means little
-# when other work holds the CPUs.
+# Thread scaling of the lean row's sign stage: --repeat pairs of runs at
+# --threads 1 and --threads nproc, back to back (bench.py takes the median of
+# each), with the load average before them and the machine's CPU counters
+# (/proc/stat) around each run, from which bench.py works out how much CPU
+# other work took meanwhile: the figure means little when other work holds
+# the CPUs.
 bench_scaling() {
-    local label=$1 path=$2 dir=$work/$1 n t
+    local label=$1 path=$2 dir=$work/$1 n t i stem
     n=$(nproc)
     [ "$n" -ge 2 ] || return 0
     cat /proc/loadavg >"$dir/scaling.loadavg"
-    for t in 1 "$n"; do
-        log "$label: thread scaling, lean at --threads $t"
-        local cmd=(/usr/bin/time -v -o "$dir/scaling-threads$t.time"
-            "$copydesk" cluster --all --verbose --no-progress --threads "$t"
-            "${lean_options[@]}" -o "$dir/scaling.jsonl" "$path")
-        record "scaling-threads$t" "$(quote "${cmd[@]}")"
-        cpu_sample >"$dir/scaling-threads$t.stat-before"
-        "${cmd[@]}" 2>"$dir/scaling-threads$t.stderr" ||
-            die "copydesk (lean, --threads $t) failed: $(tail -5 "$dir/scaling-threads$t.stderr")"
-        cpu_sample >"$dir/scaling-threads$t.stat-after"
-        sha256sum "$dir/scaling.jsonl" | cut -d' ' -f1 >"$dir/scaling-threads$t.sha256"
+    for ((i = 1; i <= repeat; i++)); do
+        for t in 1 "$n"; do
+            log "$label: thread scaling, lean at --threads $t, run $i of $repeat"
+            stem=$dir/scaling-threads$t-run$i
+            local cmd=(/usr/bin/time -v -o "$stem.time"
+                "$copydesk" cluster --all --verbose --no-progress --threads "$t"
+                "${lean_options[@]}" -o "$dir/scaling.jsonl" "$path")
+            record "scaling-threads$t-run$i" "$(quote "${cmd[@]}")"
+            cpu_sample >"$stem.stat-before"
+            "${cmd[@]}" 2>"$stem.stderr" ||
+                die "copydesk (lean, --threads $t) failed: $(tail -5 "$stem.stderr")"
+            cpu_sample >"$stem.stat-after"
+            sha256sum "$dir/scaling.jsonl" | cut -d' ' -f1 >"$stem.sha256"
+        done
     done
     rm -f "$dir/scaling.jsonl"
-    echo "1 $n" >"$dir/scaling.threads"
+    echo "1 $n $repeat" >"$dir/scaling.threads"
 }
 
 # Candidate pairs at the default row's bands and rows: estimated verification
