@@ -20,7 +20,10 @@
 #include "support.h"
 
 static uint64_t rng_state = 0x2545f4914f6cdd1dull;
-static uint64_t rng(void) { return test_random(&rng_state); }
+static uint64_t rng(void)
+{
+    return test_random(&rng_state);
+}
 
 /* ------------------------------------------------------- grouping */
 
@@ -35,8 +38,8 @@ static cd_status record_bucket(void *ctx, const uint32_t *docs, size_t m, int ca
     recorder *r = ctx;
     r->len += (size_t)snprintf(r->text + r->len, sizeof r->text - r->len, "%s", capped ? "c" : "");
     for (size_t i = 0; i < m; i++)
-        r->len += (size_t)snprintf(r->text + r->len, sizeof r->text - r->len, "%s%u",
-                                   i ? "," : "", docs[i]);
+        r->len += (size_t)snprintf(r->text + r->len, sizeof r->text - r->len, "%s%u", i ? "," : "",
+                                   docs[i]);
     r->len += (size_t)snprintf(r->text + r->len, sizeof r->text - r->len, ";");
     return CD_OK;
 }
@@ -48,20 +51,18 @@ static void test_group_buckets(void **state)
      * the low ones, so they are a bucket of their own; 2 and 6 are alone
      * with the same high bits as each other and different low bits. */
     const uint64_t hi = 0xabcdef0100000000u;
-    uint64_t keys[7] = {hi | 7, hi | 9, 0x1111111100000001u, hi | 7, hi | 9, hi | 7,
-                        0x1111111100000002u};
+    uint64_t keys[7] = {hi | 7, hi | 9, 0x1111111100000001u, hi | 7,
+                        hi | 9, hi | 7, 0x1111111100000002u};
     cd__lsh_grouper g = {0};
     recorder r = {0};
     size_t over = 0;
-    assert_int_equal(cd__lsh_group_band(&g, keys, 1, 7, NULL, 0, record_bucket, &r, &over),
-                     CD_OK);
+    assert_int_equal(cd__lsh_group_band(&g, keys, 1, 7, NULL, 0, record_bucket, &r, &over), CD_OK);
     assert_string_equal(r.text, "0,3,5;1,4;");
     assert_int_equal(over, 0);
 
     /* A cap of 2: the three-document bucket is capped and counted. */
     r = (recorder){0};
-    assert_int_equal(cd__lsh_group_band(&g, keys, 1, 7, NULL, 2, record_bucket, &r, &over),
-                     CD_OK);
+    assert_int_equal(cd__lsh_group_band(&g, keys, 1, 7, NULL, 2, record_bucket, &r, &over), CD_OK);
     assert_string_equal(r.text, "c0,3,5;1,4;");
     assert_int_equal(over, 1);
 
@@ -196,9 +197,9 @@ static void reference_components(const uint64_t *keys, const uint8_t *skip, size
 {
     cd__pair32 *pairs;
     size_t count;
-    assert_int_equal(cd__lsh_candidates(keys, RANDOM_DOCS, RANDOM_BANDS, skip, max_bucket, &pairs,
-                                        &count, NULL),
-                     CD_OK);
+    assert_int_equal(
+        cd__lsh_candidates(keys, RANDOM_DOCS, RANDOM_BANDS, skip, max_bucket, &pairs, &count, NULL),
+        CD_OK);
     cd__edge *edges = malloc((count + 1) * sizeof *edges);
     size_t kept = 0;
     for (size_t i = 0; i < count; i++) {
@@ -283,10 +284,8 @@ static void test_join_out_of_memory(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_group_buckets),
-        cmocka_unit_test(test_group_stops),
-        cmocka_unit_test(test_join_skips),
-        cmocka_unit_test(test_join_random),
+        cmocka_unit_test(test_group_buckets),      cmocka_unit_test(test_group_stops),
+        cmocka_unit_test(test_join_skips),         cmocka_unit_test(test_join_random),
         cmocka_unit_test(test_join_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,8 +9,8 @@
 
 #include "alloc.h"
 
-cd_status cd__joiner_init(cd__joiner *j, size_t n, double threshold,
-                          cd__similarity_fn similarity, const void *ctx)
+cd_status cd__joiner_init(cd__joiner *j, size_t n, double threshold, cd__similarity_fn similarity,
+                          const void *ctx)
 {
     *j = (cd__joiner){.n = n, .threshold = threshold, .similarity = similarity, .ctx = ctx};
     if ((uint64_t)n > UINT32_MAX || !similarity)

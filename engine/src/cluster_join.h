@@ -21,20 +21,20 @@ typedef struct cd__joiner {
     double threshold;
     cd__similarity_fn similarity;
     const void *ctx;
-    uint32_t *parent;      /* union-find over the n documents */
-    uint64_t *failed;      /* open-addressing set of pairs below the threshold */
+    uint32_t *parent;                  /* union-find over the n documents */
+    uint64_t *failed;                  /* open-addressing set of pairs below the threshold */
     size_t failed_count, failed_slots; /* slots: a power of two, or 0 */
-    cd__edge *edges;       /* the pairs that joined two components */
+    cd__edge *edges;                   /* the pairs that joined two components */
     size_t edge_count, edge_capacity;
-    size_t checked;        /* similarities computed */
+    size_t checked; /* similarities computed */
 } cd__joiner;
 
 /* Sets up j for documents 0..n-1 and a pair threshold: a pair joins when
  * similarity + 1e-9 >= threshold. ctx is passed to similarity.
  * Errors: CD_ERR_ARG (n over UINT32_MAX, NULL similarity), CD_ERR_NOMEM;
  * j is then safe to free. */
-cd_status cd__joiner_init(cd__joiner *j, size_t n, double threshold,
-                          cd__similarity_fn similarity, const void *ctx);
+cd_status cd__joiner_init(cd__joiner *j, size_t n, double threshold, cd__similarity_fn similarity,
+                          const void *ctx);
 
 /* A cd__bucket_fn (lsh.h) with ctx = the joiner: checks the bucket's pairs
  * (every pair, or with capped the pairs (docs[0], other)) whose documents

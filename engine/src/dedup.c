@@ -776,11 +776,13 @@ static cd_status finish_learning(cd_dedup *d)
     cd__bp_learner_free(d->learner);
     d->learner = NULL;
     d->stats.seconds_boilerplate += cd__now() - t0;
-    if (st != CD_OK)
+    if (st == CD_OK)
+        st = create_signers(d);
+    if (st != CD_OK) {
+        d->learner_status = st; /* the counts are gone: every later call fails */
         return st;
+    }
     d->model = d->learned;
-    if ((st = create_signers(d)) != CD_OK)
-        return st;
     for (unsigned t = 0; t < d->thread_count; t++)
         cd_signer_set_boilerplate(d->signers[t], d->model);
     return CD_OK;
@@ -804,7 +806,7 @@ static cd_status learn_and_sign(cd_dedup *d)
 static cd_status sign_second_pass(cd_dedup *d, const cd_doc *docs, size_t n,
                                   cd_status *statuses)
 {
-    cd_status st = learning(d) ? finish_learning(d) : CD_OK;
+    cd_status st = learning(d) ? finish_learning(d) : d->learner_status;
     uint32_t *numbers = st == CD_OK ? cd__malloc((n ? n : 1) * sizeof *numbers) : NULL;
     if (!numbers) {
         cd__set_error(d->errmsg, "%s finishing the boilerplate model",
@@ -820,8 +822,8 @@ static cd_status sign_second_pass(cd_dedup *d, const cd_doc *docs, size_t n,
             len = (size_t)snprintf(generated, sizeof generated, "%zu", d->signed_count + 1);
             id = generated;
         }
-        const char *expected = d->signed_count < d->count ? id_of(d, (uint32_t)d->signed_count) : "";
-        if (d->signed_count < d->count && strlen(expected) == len && memcmp(expected, id, len) == 0) {
+        const char *next = d->signed_count < d->count ? id_of(d, (uint32_t)d->signed_count) : "";
+        if (d->signed_count < d->count && strlen(next) == len && memcmp(next, id, len) == 0) {
             statuses[i] = CD_OK;
             numbers[i] = (uint32_t)d->signed_count++;
         } else if (d->ids.slot_count &&
