@@ -725,11 +725,24 @@ def scaling_figures(cdir, docs, loadavg_at_bench_start):
         return done[(len(done) - 1) // 2]
 
     one, many = median_run(fields[0]), median_run(fields[1])
+
+    def floor_seconds(t):
+        """The median hashing time of the floor runs at t threads, or None."""
+        times = []
+        for i in runs:
+            text = i and read_text(os.path.join(cdir, f"scaling-floor{t}-run{i}.json"))
+            if text:
+                times.append(json.loads(text).get("hash_seconds") or 0)
+        times.sort()
+        return times[(len(times) - 1) // 2] if times else None
+
+    f1, fn = floor_seconds(fields[0]), floor_seconds(fields[1])
     load = read_text(os.path.join(cdir, "scaling.loadavg")).split()[:3]
     out = {"runs": [one, many], "threads": many["threads"], "loadavg_at_start": load,
            "ratio": (one["sign_seconds"] / many["sign_seconds"]
                      if one["sign_seconds"] and many["sign_seconds"] else None),
-           "same_output": one["checksum_sha256"] == many["checksum_sha256"]}
+           "same_output": one["checksum_sha256"] == many["checksum_sha256"],
+           "floor_ratio": f1 / fn if f1 and fn else None}
     reasons = []
     if loadavg_at_bench_start and float(loadavg_at_bench_start[0]) > SCALING_MAX_LOAD:
         reasons.append(f"load average {loadavg_at_bench_start[0]} when the bench started")
@@ -1189,7 +1202,9 @@ def scaling_line(c):
     return (f"thread scaling (copydesk lean, sign stage): 1 thread {fmt_num(one['sign_docs_per_s'])} "
             f"docs/s, {many['threads']} threads {fmt_num(many['sign_docs_per_s'])} docs/s = {ratio} "
             f"[target ≥ {TARGET_SCALING_RATIO}×: {verdict(sc['ratio'], TARGET_SCALING_RATIO)}]; "
-            f"load average {' '.join(sc['loadavg_at_start'])} when the pair started, other work "
+            + ("" if sc.get("floor_ratio") is None else
+               f"the floor scaled {sc['floor_ratio']:.2f}× in the same runs; ")
+            + f"load average {' '.join(sc['loadavg_at_start'])} when the pair started, other work "
             f"{others} CPUs and steal {steal} CPUs during the runs"
             + ("" if sc["same_output"] else "; OUTPUT DIFFERS between thread counts")
             + f" — {trust}")

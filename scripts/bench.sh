@@ -288,7 +288,8 @@ bench_signature() {
 
 # Thread scaling of the lean row's sign stage: --repeat pairs of runs at
 # --threads 1 and --threads nproc, back to back (bench.py takes the median of
-# each), with the load average before them and the machine's CPU counters
+# each), each followed by the floor at the same thread count (the machine's
+# own scaling at that moment), with the load average before them and the machine's CPU counters
 # (/proc/stat) around each run, from which bench.py works out how much CPU
 # other work took meanwhile: the figure means little when other work holds
 # the CPUs.
@@ -310,6 +311,10 @@ bench_scaling() {
                 die "copydesk (lean, --threads $t) failed: $(tail -5 "$stem.stderr")"
             cpu_sample >"$stem.stat-after"
             sha256sum "$dir/scaling.jsonl" | cut -d' ' -f1 >"$stem.sha256"
+            # the floor at the same thread count, right after: how much the
+            # machine itself scales at that moment
+            run "scaling-floor$t-run$i" "$floor" --threads "$t" "$path" \
+                >"$dir/scaling-floor$t-run$i.json" || die "copydesk-floor failed on $path"
         done
     done
     rm -f "$dir/scaling.jsonl"
