@@ -342,6 +342,19 @@ static void test_two_passes_misused(void **state)
     assert_non_null(strstr(cd_dedup_errmsg(d), "3 of the 4"));
     cd_dedup_free(d);
 
+    /* An id holding a NUL is rejected in both passes. */
+    assert_int_equal(cd_dedup_create(&p, &d), CD_OK);
+    cd_doc nul = docs[0];
+    nul.id = (cd_str){"a\0b", 3};
+    cd_doc two[2] = {nul, docs[1]};
+    assert_int_equal(cd_dedup_learn(d, two, 2, st), CD_OK);
+    assert_int_equal(st[0], CD_ERR_DUPLICATE_ID);
+    assert_int_equal(cd_dedup_add(d, two, 2, st), CD_OK);
+    assert_int_equal(st[0], CD_ERR_DUPLICATE_ID);
+    assert_int_equal(st[1], CD_OK);
+    assert_int_equal(cd_dedup_run(d), CD_OK);
+    cd_dedup_free(d);
+
     /* Learning only, then the run: nothing was signed. */
     assert_int_equal(cd_dedup_create(&p, &d), CD_OK);
     assert_int_equal(cd_dedup_learn(d, docs, 4, st), CD_OK);

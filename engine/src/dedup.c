@@ -801,6 +801,15 @@ static cd_status learn_and_sign(cd_dedup *d)
     return st;
 }
 
+/* Second pass: whether the first rejected a document with this id (a NUL
+ * in it, or an id of a document the second pass has signed already). */
+static int rejected_before(const cd_dedup *d, const char *id, size_t len)
+{
+    if (memchr(id, '\0', len))
+        return 1;
+    return d->ids.slot_count && d->ids.slots[id_slot_find(d, id, len)] < d->signed_count;
+}
+
 /* The second of two passes: each document is the next one the first pass
  * registered (signed now), or a repeat of an id (rejected again). */
 static cd_status sign_second_pass(cd_dedup *d, const cd_doc *docs, size_t n,
@@ -826,9 +835,8 @@ static cd_status sign_second_pass(cd_dedup *d, const cd_doc *docs, size_t n,
         if (d->signed_count < d->count && strlen(next) == len && memcmp(next, id, len) == 0) {
             statuses[i] = CD_OK;
             numbers[i] = (uint32_t)d->signed_count++;
-        } else if (d->ids.slot_count &&
-                   d->ids.slots[id_slot_find(d, id, len)] < d->signed_count) {
-            statuses[i] = CD_ERR_DUPLICATE_ID; /* its first copy came before */
+        } else if (rejected_before(d, id, len)) {
+            statuses[i] = CD_ERR_DUPLICATE_ID; /* as the first pass said */
             numbers[i] = NO_DOC;
         } else {
             cd__free(numbers);

@@ -8,7 +8,10 @@
  * + 1); every document's representative represents itself and wins its
  * cluster by the keep rule; clusters partition the documents in input
  * order; pairs are sorted, at the threshold and inside one cluster; the
- * counters add up; a second run or add is refused. */
+ * counters add up; a second run or add is refused. Differential: the same
+ * documents through a second engine that keeps no pairs (verification
+ * while grouping) and, when boilerplate is learned, learns in a pass of its
+ * own (cd_dedup_learn) give every document the same result. */
 #include "copydesk/copydesk.h"
 #include "fuzz.h"
 
@@ -29,6 +32,14 @@ static int64_t rank_of(cd_keep_rule keep, const cd_doc *doc)
     case CD_KEEP_FIRST: return 0;
     }
     return 0;
+}
+
+/* docs[first .. first + count) copied into batch; returns batch. */
+static cd_doc *docs_of(const fuzz_doc *docs, cd_doc *batch, size_t first, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        batch[i] = docs[first + i].doc;
+    return batch;
 }
 
 /* Splits s[0..len) at the first byte sep: *head before it, the rest after. */
@@ -192,6 +203,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(st.verified_pairs == cd_dedup_pair_count(dd));
     FUZZ_CHECK(st.verified_pairs <= st.candidate_pairs);
     FUZZ_CHECK(st.empty <= accepted && st.undated <= accepted);
+
+    /* The second engine: no kept pairs, and two passes when learning. */
+    cd_dedup *other = NULL;
+    FUZZ_CHECK(cd_dedup_create(&p, &other) == CD_OK);
+    FUZZ_CHECK(cd_dedup_keep_pairs(other, 0) == CD_OK);
+    for (int pass = p.boilerplate ? 0 : 1; pass < 2; pass++)
+        for (size_t first = 0; first < n; first += n / batches + 1) {
+            size_t count = n - first < n / batches + 1 ? n - first : n / batches + 1;
+            cd_status got = pass ? cd_dedup_add(other, docs_of(docs, batch, first, count), count,
+                                                statuses)
+                                 : cd_dedup_learn(other, docs_of(docs, batch, first, count),
+                                                  count, statuses);
+            FUZZ_CHECK(got == CD_OK);
+            for (size_t i = 0; i < count; i++)
+                FUZZ_CHECK((statuses[i] == CD_OK) == (number_of[first + i] != SIZE_MAX));
+        }
+    FUZZ_CHECK(cd_dedup_run(other) == CD_OK);
+    FUZZ_CHECK(cd_dedup_count(other) == accepted && cd_dedup_pair_count(other) == 0);
+    for (size_t doc = 0; doc < accepted; doc++) {
+        cd_doc_result r1, r2;
+        FUZZ_CHECK(cd_dedup_result(dd, doc, &r1) == CD_OK);
+        FUZZ_CHECK(cd_dedup_result(other, doc, &r2) == CD_OK);
+        FUZZ_CHECK(r1.representative == r2.representative && r1.similarity == r2.similarity &&
+                   r1.cluster_size == r2.cluster_size && r1.empty == r2.empty);
+    }
+    cd_dedup_free(other);
 
     cd_dedup_free(dd);
     free(batch);
