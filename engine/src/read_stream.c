@@ -1,13 +1,16 @@
 /* read_stream.c: the decompression layer under the reader (read.c), the
  * first stage of the pipeline. Reads a file or stdin in 1 MiB blocks and
  * inflates gzip (zlib, concatenated members) or zstd (libzstd, concatenated
- * and skippable frames), chosen by magic bytes, never by the file name. */
+ * and skippable frames), chosen by magic bytes, never by the file name. A
+ * compressed regular file is decompressed a block ahead on a thread of its
+ * own while the caller parses the block before. */
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_createDCtx_advanced, for the allocator hook */
 #include "read_stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +26,9 @@
 #ifndef STREAM_INPUT_SIZE
 #define STREAM_INPUT_SIZE ((size_t)1 << 20)
 #endif
+
+/* Decompressed bytes per read-ahead block. */
+#define AHEAD_BLOCK_SIZE ((size_t)1 << 20)
 
 /* Calls of ZSTD_decompressStream in a row that neither consume nor produce
  * a byte before the stream is declared corrupt (a guard against looping). */
@@ -50,7 +56,28 @@ struct cd__stream {
     ZSTD_inBuffer zin;
     size_t zret;   /* last ZSTD_decompressStream result: 0 = at a frame end */
     int zout_full; /* the last call filled the output: more may be buffered */
+
+    /* Read-ahead: the thread fills next (while next_full is 0) and the
+     * caller drains current; they swap under the lock. Each block carries
+     * how the reading ended after its bytes (CD_OK and end: the end of the
+     * input). */
+    int ahead;       /* the thread runs */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int stop;        /* close asks the thread to end */
+    struct ahead_block {
+        char *data;
+        size_t len, pos;
+        int end;     /* nothing follows this block */
+        cd_status status;
+        char reason[CD_ERRMSG_SIZE];
+    } current, next;
+    int next_full;
 };
+
+static cd_status start_ahead(cd__stream *s);
+static void stop_ahead(cd__stream *s);
 
 /* ------------------------------------------------------------ allocation */
 
@@ -212,6 +239,8 @@ cd_status cd__stream_open(const char *path, cd__stream **out, char *reason)
         status = setup_decoder(s);
         if (status != CD_OK)
             goto fail;
+        if (S_ISREG(st.st_mode) && (status = start_ahead(s)) != CD_OK)
+            goto fail; /* only regular files: a pipe could block the thread forever */
     }
     *out = s;
     return CD_OK;
@@ -226,6 +255,7 @@ void cd__stream_close(cd__stream *s)
 {
     if (!s)
         return;
+    stop_ahead(s);
     if (s->z_ready)
         inflateEnd(&s->z);
     ZSTD_freeDCtx(s->zd); /* NULL is a no-op */
@@ -356,7 +386,8 @@ static cd_status read_zstd(cd__stream *s, char *buf, size_t cap, size_t *got)
     }
 }
 
-cd_status cd__stream_read(cd__stream *s, char *buf, size_t cap, size_t *got, char *reason)
+/* Reads on the calling thread: cd__stream_read without read-ahead. */
+static cd_status read_now(cd__stream *s, char *buf, size_t cap, size_t *got, char *reason)
 {
     *got = 0;
     cd_status status = s->failed;
@@ -376,4 +407,119 @@ cd_status cd__stream_read(cd__stream *s, char *buf, size_t cap, size_t *got, cha
     if (status != CD_OK)
         snprintf(reason, CD_ERRMSG_SIZE, "%s", s->reason);
     return status;
+}
+
+/* ------------------------------------------------------------- read-ahead */
+
+/* Fills b with up to a block of bytes and how the reading ended. */
+static void fill_block(cd__stream *s, struct ahead_block *b)
+{
+    b->len = b->pos = 0;
+    b->end = 0;
+    b->status = CD_OK;
+    while (b->len < AHEAD_BLOCK_SIZE) {
+        size_t got;
+        b->status = read_now(s, b->data + b->len, AHEAD_BLOCK_SIZE - b->len, &got, b->reason);
+        b->len += got;
+        if (b->status != CD_OK || got == 0) {
+            b->end = 1;
+            return;
+        }
+    }
+}
+
+/* The read-ahead thread: fills the next block whenever it is free. */
+static void *read_ahead(void *arg)
+{
+    cd__stream *s = arg;
+    for (int end = 0; !end;) {
+        pthread_mutex_lock(&s->lock);
+        while (s->next_full && !s->stop)
+            pthread_cond_wait(&s->changed, &s->lock);
+        int stop = s->stop;
+        pthread_mutex_unlock(&s->lock);
+        if (stop)
+            break;
+        fill_block(s, &s->next); /* the caller does not touch next now */
+        end = s->next.end;
+        pthread_mutex_lock(&s->lock);
+        s->next_full = 1;
+        pthread_cond_signal(&s->changed);
+        pthread_mutex_unlock(&s->lock);
+    }
+    return NULL;
+}
+
+/* Starts the read-ahead thread. Errors: CD_ERR_NOMEM (no blocks); when no
+ * thread can be had, the stream reads on the caller's thread as before. */
+static cd_status start_ahead(cd__stream *s)
+{
+    s->current.data = cd__malloc(AHEAD_BLOCK_SIZE);
+    s->next.data = cd__malloc(AHEAD_BLOCK_SIZE);
+    if (!s->current.data || !s->next.data) {
+        cd__free(s->current.data);
+        cd__free(s->next.data);
+        s->current.data = s->next.data = NULL;
+        return stream_fail(s, CD_ERR_NOMEM, "out of memory");
+    }
+    if (pthread_mutex_init(&s->lock, NULL) == 0) {
+        if (pthread_cond_init(&s->changed, NULL) == 0) {
+            if (pthread_create(&s->thread, NULL, read_ahead, s) == 0) {
+                s->ahead = 1;
+                return CD_OK;
+            }
+            pthread_cond_destroy(&s->changed);
+        }
+        pthread_mutex_destroy(&s->lock);
+    }
+    cd__free(s->current.data);
+    cd__free(s->next.data);
+    s->current.data = s->next.data = NULL;
+    return CD_OK;
+}
+
+/* Stops the read-ahead thread (it ends after the block it is filling). */
+static void stop_ahead(cd__stream *s)
+{
+    if (!s->ahead)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->stop = 1;
+    pthread_cond_signal(&s->changed);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->thread, NULL);
+    pthread_cond_destroy(&s->changed);
+    pthread_mutex_destroy(&s->lock);
+    cd__free(s->current.data);
+    cd__free(s->next.data);
+    s->ahead = 0;
+}
+
+cd_status cd__stream_read(cd__stream *s, char *buf, size_t cap, size_t *got, char *reason)
+{
+    if (!s->ahead)
+        return read_now(s, buf, cap, got, reason);
+    *got = 0;
+    struct ahead_block *b = &s->current;
+    while (b->pos == b->len) {
+        if (b->end) { /* every later call ends the same way */
+            if (b->status != CD_OK)
+                snprintf(reason, CD_ERRMSG_SIZE, "%s", b->reason);
+            return b->status;
+        }
+        pthread_mutex_lock(&s->lock);
+        while (!s->next_full)
+            pthread_cond_wait(&s->changed, &s->lock);
+        struct ahead_block drained = s->current;
+        s->current = s->next;
+        s->next = drained;
+        s->next_full = 0;
+        pthread_cond_signal(&s->changed);
+        pthread_mutex_unlock(&s->lock);
+    }
+    size_t n = b->len - b->pos < cap ? b->len - b->pos : cap;
+    memcpy(buf, b->data + b->pos, n);
+    b->pos += n;
+    *got = n;
+    return CD_OK;
 }
