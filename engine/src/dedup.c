@@ -380,12 +380,18 @@ static kept_lines kept_doc_lines(unsigned char *kept)
     return (kept_lines){(cd__bp_line *)(void *)(kept + kept_lines_offset(len)), len[4]};
 }
 
+/* Bytes of a kept document with these five counts. */
+static size_t kept_bytes(const uint32_t *len)
+{
+    return kept_lines_offset(len) + (size_t)len[4] * sizeof(cd__bp_line);
+}
+
 /* Bytes of one kept document. */
 static size_t kept_size(const unsigned char *kept)
 {
     uint32_t len[5];
     memcpy(len, kept, sizeof len);
-    return kept_lines_offset(len) + (size_t)len[4] * sizeof(cd__bp_line);
+    return kept_bytes(len);
 }
 
 /* Keeps doc's title, extracted text, source and url; its lines go to *out. */
@@ -407,7 +413,7 @@ static cd_status keep_document(sign_job *job, const cd_doc *doc, uint32_t number
         len[f] = (uint32_t)fields[f].len;
     }
     len[4] = lines->count > UINT32_MAX ? UINT32_MAX : (uint32_t)lines->count;
-    size_t total = kept_lines_offset(len) + (size_t)len[4] * sizeof(cd__bp_line);
+    size_t total = kept_bytes(len);
     unsigned char *kept = cd__malloc(total);
     if (!kept)
         return CD_ERR_NOMEM;
