@@ -14,6 +14,7 @@
 #include <xxhash.h>
 
 #include "alloc.h"
+#include "cluster.h"
 #include "extract.h"
 
 #define NONE32 UINT32_MAX
@@ -931,11 +932,8 @@ static uint64_t count_stories(const uint32_t *docs, size_t n, const uint64_t *co
                 slot_key[slot] = ctx[j];
                 continue;
             }
-            uint32_t a = (uint32_t)i, b = slot_doc[slot];
-            while (parent[a] != a)
-                a = parent[a] = parent[parent[a]];
-            while (parent[b] != b)
-                b = parent[b] = parent[parent[b]];
+            uint32_t a = cd__find_root(parent, (uint32_t)i);
+            uint32_t b = cd__find_root(parent, slot_doc[slot]);
             if (a != b) {
                 parent[a < b ? b : a] = a < b ? a : b;
                 groups--; /* two groups became one */

@@ -6,17 +6,6 @@
 
 #include "alloc.h"
 
-/* Root of x, halving the path on the way (every node visited points to its
- * grandparent afterwards). */
-static uint32_t find_root(uint32_t *parent, uint32_t x)
-{
-    while (parent[x] != x) {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
-    }
-    return x;
-}
-
 /* (rank[a], a) < (rank[b], b) */
 static int ranks_before(const int64_t *rank, uint32_t a, uint32_t b)
 {
@@ -56,8 +45,8 @@ cd_status cd__cluster(size_t n, const cd__edge *edges, size_t n_edges, const int
         size[i] = 1;
 
     for (size_t e = 0; e < n_edges; e++) {
-        uint32_t ra = find_root(parent, edges[e].a);
-        uint32_t rb = find_root(parent, edges[e].b);
+        uint32_t ra = cd__find_root(parent, edges[e].a);
+        uint32_t rb = cd__find_root(parent, edges[e].b);
         if (ra == rb)
             continue;
         if (size[ra] < size[rb]) {
@@ -70,9 +59,9 @@ cd_status cd__cluster(size_t n, const cd__edge *edges, size_t n_edges, const int
     }
 
     /* Point every document straight at its root. Documents already done
-     * keep pointing at a root: find_root never moves a root. */
+     * keep pointing at a root: cd__find_root never moves a root. */
     for (size_t i = 0; i < n; i++)
-        parent[i] = find_root(parent, (uint32_t)i);
+        parent[i] = cd__find_root(parent, (uint32_t)i);
 
     /* best[root]: the member with the smallest (rank, number). Scanning in
      * number order, the first member seen is the smallest number, so only

@@ -10,6 +10,18 @@
 
 #include "copydesk/copydesk.h"
 
+/* The root of x in a union-find parent array (parent[r] == r at a root),
+ * halving the path on the way: every node visited then points to its
+ * grandparent. */
+static inline uint32_t cd__find_root(uint32_t *parent, uint32_t x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
 /* A verified pair of documents and its similarity (not used by the
  * components clustering; carried for the caller). */
 typedef struct cd__edge {

@@ -31,16 +31,6 @@ void cd__joiner_free(cd__joiner *j)
     *j = (cd__joiner){0};
 }
 
-/* Root of x, halving the path on the way. */
-static uint32_t root_of(uint32_t *parent, uint32_t x)
-{
-    while (parent[x] != x) {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
-    }
-    return x;
-}
-
 /* Slot of pair key (never 0: a < b) in the failed set: its own slot, or
  * the empty slot where it would go. failed_slots is a power of two. */
 static size_t failed_slot(const cd__joiner *j, uint64_t key)
@@ -89,7 +79,7 @@ static int failed_insert(cd__joiner *j, uint64_t key)
 /* Checks the pair a < b unless it cannot change the components. */
 static cd_status check_pair(cd__joiner *j, uint32_t a, uint32_t b)
 {
-    uint32_t ra = root_of(j->parent, a), rb = root_of(j->parent, b);
+    uint32_t ra = cd__find_root(j->parent, a), rb = cd__find_root(j->parent, b);
     if (ra == rb)
         return CD_OK;
     uint64_t key = (uint64_t)a << 32 | b;
@@ -112,9 +102,9 @@ static cd_status check_pair(cd__joiner *j, uint32_t a, uint32_t b)
 /* 1 when docs[0..m) are all in one component already. */
 static int one_component(cd__joiner *j, const uint32_t *docs, size_t m)
 {
-    uint32_t r = root_of(j->parent, docs[0]);
+    uint32_t r = cd__find_root(j->parent, docs[0]);
     for (size_t i = 1; i < m; i++)
-        if (root_of(j->parent, docs[i]) != r)
+        if (cd__find_root(j->parent, docs[i]) != r)
             return 0;
     return 1;
 }

@@ -259,6 +259,31 @@ cd_status cd__ckpt_verify(cd__ckpt *ck, char *err)
     return CD_OK;
 }
 
+/* The entries equal to key among n sorted big-endian keys at k: *first is
+ * the first index with k[i] >= key, *end the first with k[i] > key. */
+static void equal_range(const unsigned char *k, uint64_t n, uint64_t key, uint64_t *first,
+                        uint64_t *end)
+{
+    uint64_t l = 0, r = n;
+    while (l < r) {
+        uint64_t m = l + (r - l) / 2;
+        if (cd__get64(k + m * 8) < key)
+            l = m + 1;
+        else
+            r = m;
+    }
+    *first = l;
+    r = n;
+    while (l < r) {
+        uint64_t m = l + (r - l) / 2;
+        if (cd__get64(k + m * 8) <= key)
+            l = m + 1;
+        else
+            r = m;
+    }
+    *end = l;
+}
+
 /* Lookups of many keys overlap their cache and TLB misses: every
  * directory entry is prefetched, then every key range, before any is
  * searched. */
@@ -293,25 +318,9 @@ cd_status cd__ckpt_find_many(cd__ckpt *ck, int keys_sec, const uint64_t *keys, s
         const unsigned char *k = cd__ckpt_bytes(ck, keys_sec, a * 8, (b - a) * 8, err);
         if (!k)
             return CD_ERR_FORMAT;
-        uint64_t l = 0, r = b - a, key = keys[i];
-        while (l < r) {
-            uint64_t m = l + (r - l) / 2;
-            if (cd__get64(k + m * 8) < key)
-                l = m + 1;
-            else
-                r = m;
-        }
-        uint64_t first = l;
-        r = b - a;
-        while (l < r) {
-            uint64_t m = l + (r - l) / 2;
-            if (cd__get64(k + m * 8) <= key)
-                l = m + 1;
-            else
-                r = m;
-        }
-        lo[i] = a + first;
-        hi[i] = a + l;
+        equal_range(k, b - a, keys[i], &lo[i], &hi[i]);
+        lo[i] += a;
+        hi[i] += a;
     }
     return CD_OK;
 }
@@ -337,25 +346,8 @@ cd_status cd__ckpt_find(cd__ckpt *ck, int keys_sec, uint64_t key, uint64_t *lo, 
     const unsigned char *keys = cd__ckpt_bytes(ck, keys_sec, a * 8, (b - a) * 8, err);
     if (!keys)
         return CD_ERR_FORMAT;
-    /* first index with keys[i] >= key, then first with keys[i] > key */
-    uint64_t l = 0, r = b - a;
-    while (l < r) {
-        uint64_t m = l + (r - l) / 2;
-        if (cd__get64(keys + m * 8) < key)
-            l = m + 1;
-        else
-            r = m;
-    }
-    uint64_t first = l;
-    r = b - a;
-    while (l < r) {
-        uint64_t m = l + (r - l) / 2;
-        if (cd__get64(keys + m * 8) <= key)
-            l = m + 1;
-        else
-            r = m;
-    }
-    *lo = a + first;
-    *hi = a + l;
+    equal_range(keys, b - a, key, lo, hi);
+    *lo += a;
+    *hi += a;
     return CD_OK;
 }
