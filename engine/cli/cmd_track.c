@@ -440,11 +440,9 @@ static int parse_options(track_options *o, int argc, char **argv)
         case OPT_NGRAM:
         case OPT_PERM:
         case OPT_SEED:
+        case OPT_WITH_TITLE:
             if (cli_parse_similarity_option(name, optarg, &o->params) < 0)
                 return CLI_EXIT_USAGE;
-            break;
-        case OPT_WITH_TITLE:
-            o->params.with_title = 1;
             break;
         case OPT_THREADS:
             if (cli_parse_unsigned(name, optarg, 0, 1024, &u))
