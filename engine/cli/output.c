@@ -9,15 +9,18 @@
 
 #include "cli.h"
 
+enum { OUTPUT_BUFFER = 1 << 20 };
+
 int cli_output_open(cli_output *out, const char *path)
 {
-    *out = (cli_output){stdout, NULL, NULL};
+    *out = (cli_output){stdout, NULL, NULL, NULL};
     if (path == NULL || strcmp(path, "-") == 0)
         return 0;
     size_t len = strlen(path);
     out->final_path = strdup(path);
     out->temp_path = malloc(len + sizeof ".tmp.XXXXXX");
-    if (!out->final_path || !out->temp_path) {
+    out->buffer = malloc(OUTPUT_BUFFER);
+    if (!out->final_path || !out->temp_path || !out->buffer) {
         cli_error("%s: out of memory", path);
         goto fail;
     }
@@ -41,12 +44,13 @@ int cli_output_open(cli_output *out, const char *path)
         unlink(out->temp_path);
         goto fail;
     }
-    setvbuf(out->fp, NULL, _IOFBF, 1 << 20);
+    setvbuf(out->fp, out->buffer, _IOFBF, OUTPUT_BUFFER);
     return 0;
 fail:
     free(out->final_path);
     free(out->temp_path);
-    *out = (cli_output){NULL, NULL, NULL};
+    free(out->buffer);
+    *out = (cli_output){NULL, NULL, NULL, NULL};
     return -1;
 }
 
@@ -84,7 +88,8 @@ int cli_output_commit(cli_output *out)
     }
     free(out->final_path);
     free(out->temp_path);
-    *out = (cli_output){NULL, NULL, NULL};
+    free(out->buffer);
+    *out = (cli_output){NULL, NULL, NULL, NULL};
     return failed ? -1 : 0;
 }
 
@@ -100,5 +105,6 @@ void cli_output_abort(cli_output *out)
     unlink(out->temp_path);
     free(out->final_path);
     free(out->temp_path);
-    *out = (cli_output){NULL, NULL, NULL};
+    free(out->buffer);
+    *out = (cli_output){NULL, NULL, NULL, NULL};
 }

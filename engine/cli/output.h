@@ -10,6 +10,8 @@ typedef struct cli_output {
     FILE *fp;
     char *final_path; /* NULL for stdout */
     char *temp_path;
+    char *buffer; /* the file's stdio buffer (glibc ignores setvbuf's size
+                   * without one, and writes a 5 KB line with a syscall) */
 } cli_output;
 
 /* Opens path for writing (NULL or "-" = stdout). Returns 0, or -1 with a
