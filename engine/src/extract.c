@@ -16,6 +16,8 @@
 #include <libxml/xmlerror.h>
 
 #include "alloc.h"
+#include "html_bytes.h"
+#include "html_fast.h"
 
 void cd__text_free(cd__text *t)
 {
@@ -211,34 +213,6 @@ static void index_bytes(void)
         byte_class[(unsigned char)*c] |= WHITE;
 }
 
-/* Word-at-a-time tests on 8 bytes: each sets the top bit of exactly the
- * bytes that pass it (no carry crosses a byte). Only "no byte passes" is
- * relied on, so the byte order does not matter. */
-enum { WORD = 8 };
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS (ONES * 0x80)
-#define LOW7 (ONES * 0x7F)
-
-static uint64_t word_at(const unsigned char *s)
-{
-    uint64_t v;
-    memcpy(&v, s, WORD);
-    return v;
-}
-
-/* The bytes of v equal to c. */
-static uint64_t bytes_equal(uint64_t v, unsigned char c)
-{
-    uint64_t x = v ^ (ONES * c);
-    return ~(((x & LOW7) + LOW7) | x) & HIGHS;
-}
-
-/* The bytes of v below c (c <= 0x80). */
-static uint64_t bytes_below(uint64_t v, unsigned char c)
-{
-    return ~(((v & LOW7) + ONES * (0x80u - c)) | v) & HIGHS;
-}
-
 /* The first occurrence of needle[0..n) in s[0..len), NULL if none. */
 static const char *find_bytes(const char *s, size_t len, const char *needle, size_t n)
 {
@@ -289,32 +263,11 @@ static void marked_page_free(marked_page *r)
     cd__free(r->run);
 }
 
-/* Length of the well-formed UTF-8 character at s[0..left) (no overlong
- * form, surrogate or value past U+10FFFF), 0 if there is none. */
-static size_t utf8_length(const unsigned char *s, size_t left)
-{
-    unsigned char c = s[0];
-    size_t n = c < 0x80                 ? 1
-               : c >= 0xC2 && c <= 0xDF ? 2
-               : c >= 0xE0 && c <= 0xEF ? 3
-               : c >= 0xF0 && c <= 0xF4 ? 4
-                                        : 0;
-    if (n == 0 || n > left)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || (c == 0xF0 && s[1] < 0x90) ||
-        (c == 0xF4 && s[1] > 0x8F))
-        return 0;
-    return n;
-}
-
 /* 1 for a character that a page with markers may hold: not U+FFFE or
  * U+FFFF (which the parser drops) nor one of plane 15 (the marker's). */
 static int marker_safe(const unsigned char *s, size_t n)
 {
-    if (n == 3 && s[0] == 0xEF && s[1] == 0xBF && s[2] >= 0xBE)
+    if (utf8_nonchar(s, n))
         return 0;
     return !(n == 4 && s[0] == 0xF3 && s[1] >= 0xB0);
 }
@@ -561,7 +514,8 @@ static size_t expand_markers(extractor *x, const unsigned char *s, size_t len, i
 static void stop(extractor *x)
 {
     x->stopped = 1;
-    xmlStopParser(x->parser);
+    if (x->parser)
+        xmlStopParser(x->parser);
 }
 
 /* Leaves the innermost open element. */
@@ -598,16 +552,12 @@ static extractor *callback_state(void *ctx, int starting)
     return x;
 }
 
-/* SAX startElement: separators before the element, dropping its content
- * when it is of a dropped kind or a line break (a <br> has none, but an
- * unknown <x:br> has and is named br in the tree). Past libxml2's depth
- * limit the tree builder halts the parser, so this does too. */
-static void on_start(void *ctx, const xmlChar *name, const xmlChar **attributes)
+/* An element starts: separators before it, dropping its content when it
+ * is of a dropped kind or a line break (a <br> has none, but an unknown
+ * <x:br> has and is named br in the tree). Past libxml2's depth limit the
+ * tree builder halts the parser, so this does too. */
+static void element_start(extractor *x, const char *name)
 {
-    (void)attributes;
-    extractor *x = callback_state(ctx, 1);
-    if (!x)
-        return;
     if (x->depth > xmlParserMaxDepth) {
         stop(x);
         return;
@@ -617,7 +567,7 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar **attributes)
         stop(x);
         return;
     }
-    enum element_kind kind = kind_of((const char *)name);
+    enum element_kind kind = kind_of(name);
     x->kinds[x->depth++] = (unsigned char)kind;
     x->text_node = 0;
     if (x->dropped_at)
@@ -642,6 +592,15 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar **attributes)
     }
 }
 
+/* SAX startElement. */
+static void on_start(void *ctx, const xmlChar *name, const xmlChar **attributes)
+{
+    (void)attributes;
+    extractor *x = callback_state(ctx, 1);
+    if (x)
+        element_start(x, (const char *)name);
+}
+
 /* SAX endElement: separators after the element. */
 static void on_end(void *ctx, const xmlChar *name)
 {
@@ -656,17 +615,16 @@ static void on_end(void *ctx, const xmlChar *name)
  * inside a dropped element. A text node the tree builder would grow past
  * XML_MAX_TEXT_LENGTH stops the parse, as there (each of the parser's
  * text events is far shorter, so only the node's total counts). */
-static void on_text(void *ctx, const xmlChar *text, int len, int cdata)
+static void text_data(extractor *x, const unsigned char *text, size_t len, int cdata)
 {
-    extractor *x = callback_state(ctx, 0);
-    if (!x || len <= 0)
+    if (len == 0)
         return;
     int write = x->depth > 0 && !x->dropped_at;
-    size_t page_len = (size_t)len;
+    size_t page_len = len;
     if (!cdata) /* a marker in a script is not one that came back */
-        page_len = expand_markers(x, text, (size_t)len, write);
+        page_len = expand_markers(x, text, len, write);
     else if (write)
-        put_text(x, text, (size_t)len);
+        put_text(x, text, len);
     if (x->depth > 0) {
         if (x->text_node > 0 && x->text_is_cdata != cdata)
             x->text_node = 0;
@@ -677,6 +635,13 @@ static void on_text(void *ctx, const xmlChar *text, int len, int cdata)
     }
     if (x->too_long || x->failed)
         stop(x);
+}
+
+static void on_text(void *ctx, const xmlChar *text, int len, int cdata)
+{
+    extractor *x = callback_state(ctx, 0);
+    if (x && len > 0)
+        text_data(x, text, (size_t)len, cdata);
 }
 
 /* SAX characters. */
@@ -725,6 +690,7 @@ static void init_parser(void)
     xmlInitParser();
     index_kinds();
     index_bytes();
+    cd__html_fast_init();
 }
 
 /* Empties out. */
@@ -787,7 +753,38 @@ static int extract_with_markers(extractor *x, const char *html, size_t len)
     return done;
 }
 
-cd_status cd__extract_html(const char *html, size_t len, cd__text *out)
+/* The fast parser's events (html_fast.h), handled as the SAX callbacks
+ * handle libxml2's; each gives up the page once the extraction stopped. */
+static int fast_start(void *ctx, const char *name)
+{
+    extractor *x = ctx;
+    element_start(x, name);
+    return x->stopped;
+}
+
+static int fast_end(void *ctx)
+{
+    extractor *x = ctx;
+    if (x->depth > 0)
+        leave(x);
+    return x->stopped;
+}
+
+static int fast_text(void *ctx, const char *bytes, size_t len)
+{
+    extractor *x = ctx;
+    text_data(x, (const unsigned char *)bytes, len, 0);
+    return x->stopped;
+}
+
+/* Starts x over on out, keeping its element stack's memory. */
+static void restart(extractor *x, cd__text *out, const char *html)
+{
+    clear(out);
+    *x = (extractor){.out = out, .html = html, .kinds = x->kinds, .kinds_cap = x->kinds_cap};
+}
+
+cd_status cd__extract_html_by(const char *html, size_t len, cd__text *out, enum cd__extract_way way)
 {
     clear(out);
     if (!html || len == 0)
@@ -796,9 +793,15 @@ cd_status cd__extract_html(const char *html, size_t len, cd__text *out)
         len = INT_MAX; /* beyond any --max-doc-bytes in practice */
     pthread_once(&parser_once, init_parser);
     extractor x = {.out = out, .html = html};
-    if (!extract_with_markers(&x, html, len)) {
-        clear(out);
-        x = (extractor){.out = out, .html = html, .kinds = x.kinds, .kinds_cap = x.kinds_cap};
+    const cd__html_sink sink = {&x, fast_start, fast_end, fast_text};
+    /* out of memory ends the extraction, as on libxml2's ways */
+    int done = way == CD__EXTRACT_FAST && (cd__html_fast_parse(html, len, &sink) || x.failed);
+    if (!done && way != CD__EXTRACT_PLAIN) {
+        restart(&x, out, html);
+        done = extract_with_markers(&x, html, len);
+    }
+    if (!done) {
+        restart(&x, out, html);
         parse(&x, html, len);
     }
     cd__free(x.kinds);
@@ -810,4 +813,9 @@ cd_status cd__extract_html(const char *html, size_t len, cd__text *out)
         return CD_ERR_NOMEM;
     }
     return CD_OK;
+}
+
+cd_status cd__extract_html(const char *html, size_t len, cd__text *out)
+{
+    return cd__extract_html_by(html, len, out, CD__EXTRACT_FAST);
 }

@@ -35,9 +35,11 @@ int cd__looks_like_html(const char *text, size_t len);
  * tree, but the text is the one of the tree libxml2 would build: nothing
  * below its 256th level of nesting (where its tree builder stops), nothing
  * outside the root element, and a text node over its limit of 10,000,000
- * bytes is an error (CD_ERR_NOMEM, as libxml2 reports it). Long runs of
- * plain text are handed to the parser as single marker characters (see
- * extract.c), which gives the same text faster. Never touches the network
+ * bytes is an error (CD_ERR_NOMEM, as libxml2 reports it). The same text
+ * comes faster two ways: a plain page is parsed by html_fast.c, which
+ * follows libxml2's steps without running it; other pages are given to
+ * libxml2 with long runs of plain text as single marker characters (see
+ * extract.c). Never touches the network
  * (HTML_PARSE_NONET). Thread-safe (each call has its own parser).
  * libxml2 allocates with the C library's malloc, not the engine's hook:
  * routing it through xmlMemSetup was tried and dropped, because libxml2
@@ -48,5 +50,16 @@ int cd__looks_like_html(const char *text, size_t len);
  * error (XML_ERR_NO_MEMORY). Returns CD_OK or CD_ERR_NOMEM (out is then
  * empty). */
 cd_status cd__extract_html(const char *html, size_t len, cd__text *out);
+
+/* The ways to the same text, for tests that compare them. */
+enum cd__extract_way {
+    CD__EXTRACT_FAST,    /* html_fast.c, else libxml2 with markers, else as below */
+    CD__EXTRACT_MARKERS, /* libxml2 with markers, else as below */
+    CD__EXTRACT_PLAIN,   /* libxml2 on the page as it is */
+};
+
+/* cd__extract_html the given way. */
+cd_status cd__extract_html_by(const char *html, size_t len, cd__text *out,
+                              enum cd__extract_way way);
 
 #endif

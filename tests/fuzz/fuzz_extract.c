@@ -6,12 +6,15 @@
  * Oracle: the article text is NUL-terminated at its length, valid UTF-8,
  * never starts or ends with white space, never holds more than one blank
  * line in a row or two spaces in a row; the signer's text of a document
- * that does not look like HTML is the document itself. */
+ * that does not look like HTML is the document itself; the fast parser
+ * and libxml2 with markers give the text and status libxml2 gives on the
+ * page as it is. */
 #define _GNU_SOURCE /* memmem */
 #include <string.h>
 #include <utf8proc.h>
 
 #include "copydesk/copydesk.h"
+#include "extract.h"
 #include "fuzz.h"
 
 static const char *const charsets[] = {NULL,         "",          "utf-8",     "UTF-8",
@@ -62,5 +65,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    (page.len == 0 || memcmp(signed_text.ptr, page.ptr, page.len) == 0));
     cd_signer_free(signer);
     cd_text_free(text);
+
+    cd__text want = {0}, got = {0};
+    cd_status plain = cd__extract_html_by(page.ptr, page.len, &want, CD__EXTRACT_PLAIN);
+    for (int way = CD__EXTRACT_FAST; way < CD__EXTRACT_PLAIN; way++) {
+        FUZZ_CHECK(cd__extract_html_by(page.ptr, page.len, &got, (enum cd__extract_way)way) ==
+                   plain);
+        FUZZ_CHECK(got.len == want.len &&
+                   (want.len == 0 || memcmp(got.ptr, want.ptr, want.len) == 0));
+    }
+    cd__text_free(&want);
+    cd__text_free(&got);
     return 0;
 }
