@@ -17,6 +17,8 @@
 #include <libxml/xmlerror.h>
 #include <xxhash.h>
 
+#include "utf8.h"
+
 #define NS_ATOM "http://www.w3.org/2005/Atom"
 #define NS_ATOM03 "http://purl.org/atom/ns#"
 #define NS_CONTENT "http://purl.org/rss/1.0/modules/content/"
@@ -659,30 +661,6 @@ static int name_char(unsigned char c)
            c == '-' || c == '.' || c == ':' || c >= 0x80;
 }
 
-static size_t put_utf8(unsigned cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* The commonest breakage of feeds is in references: a bare '&' ("AT&T")
  * or an HTML entity such as &nbsp; that XML does not define. libxml2 2.9
  * drops every entity reference after the first error (&lt; included, which
@@ -765,7 +743,7 @@ static int fix_references(const char *s, size_t len, cd__text *out, int *changed
                 const htmlEntityDesc *e = htmlEntityLookup((const xmlChar *)name);
                 if (e) {
                     char utf8[4];
-                    size_t k = put_utf8(e->value, utf8);
+                    size_t k = utf8_encode(e->value, utf8);
                     if (cd__text_append(out, s + copied, i - copied) != 0 ||
                         cd__text_append(out, utf8, k) != 0)
                         return -1;

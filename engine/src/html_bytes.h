@@ -1,12 +1,14 @@
 /* html_bytes.h: byte scans shared by the extract stage (extract.c) and
  * its fast parser (html_fast.c): word-at-a-time tests on 8 bytes, and
- * well-formed UTF-8. */
+ * the characters libxml2 keeps. */
 #ifndef CD_HTML_BYTES_H
 #define CD_HTML_BYTES_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "utf8.h"
 
 /* Each test sets the top bit of exactly the bytes that pass it (no carry
  * crosses a byte). Only "no byte passes" is relied on, so the byte order
@@ -34,27 +36,6 @@ static inline uint64_t bytes_equal(uint64_t v, unsigned char c)
 static inline uint64_t bytes_below(uint64_t v, unsigned char c)
 {
     return ~(((v & LOW7) + ONES * (0x80u - c)) | v) & HIGHS;
-}
-
-/* Length of the well-formed UTF-8 character at s[0..left) (no overlong
- * form, surrogate or value past U+10FFFF), 0 if there is none. */
-static inline size_t utf8_length(const unsigned char *s, size_t left)
-{
-    unsigned char c = s[0];
-    size_t n = c < 0x80                 ? 1
-               : c >= 0xC2 && c <= 0xDF ? 2
-               : c >= 0xE0 && c <= 0xEF ? 3
-               : c >= 0xF0 && c <= 0xF4 ? 4
-                                        : 0;
-    if (n == 0 || n > left)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || (c == 0xF0 && s[1] < 0x90) ||
-        (c == 0xF4 && s[1] > 0x8F))
-        return 0;
-    return n;
 }
 
 /* 1 for U+FFFE or U+FFFF (n bytes at s), which libxml2 drops. */

@@ -385,31 +385,6 @@ static int raw_text(parser *p)
     return -1;
 }
 
-/* Appends the UTF-8 form of c to out, returns its length. */
-static size_t put_utf8(char *out, unsigned c)
-{
-    if (c < 0x80) {
-        out[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        out[0] = (char)(0xC0 | (c >> 6));
-        out[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        out[0] = (char)(0xE0 | (c >> 12));
-        out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (c >> 18));
-    out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
 /* IS_CHAR: a character libxml2 keeps. */
 static int xml_char(unsigned c)
 {
@@ -450,7 +425,7 @@ static int reference(parser *p)
     }
     p->s = s + 1;
     char utf8[4];
-    size_t n = put_utf8(utf8, value);
+    size_t n = utf8_encode(value, utf8);
     if (check_paragraph(p) != 0)
         return -1;
     return p->sink->text(p->sink->ctx, utf8, n) ? -1 : 0;

@@ -20,6 +20,7 @@
 
 #include "alloc.h"
 #include "simd.h"
+#include "utf8.h"
 
 /* NFKC_Casefold exactly as utf8proc_NFKC_Casefold defines it. COMPOSE is
  * given to the decomposition too: without COMPOSE or DECOMPOSE utf8proc skips
@@ -228,31 +229,6 @@ static size_t repair(cd__normaliser *n, const unsigned char *s, size_t len)
 
 /* -------------------------------------------------------- Unicode path */
 
-static size_t encode_utf8(int32_t cp, char *out)
-{
-    unsigned u = (unsigned)cp;
-    if (u < 0x80) {
-        out[0] = (char)u;
-        return 1;
-    }
-    if (u < 0x800) {
-        out[0] = (char)(0xC0 | (u >> 6));
-        out[1] = (char)(0x80 | (u & 0x3F));
-        return 2;
-    }
-    if (u < 0x10000) {
-        out[0] = (char)(0xE0 | (u >> 12));
-        out[1] = (char)(0x80 | ((u >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (u & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (u >> 18));
-    out[1] = (char)(0x80 | ((u >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((u >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (u & 0x3F));
-    return 4;
-}
-
 /* Tokens of text[0..len), any bytes, through utf8proc. */
 static cd_status tokenise_unicode(cd__normaliser *n, const unsigned char *text, size_t len)
 {
@@ -304,7 +280,7 @@ static cd_status tokenise_unicode(cd__normaliser *n, const unsigned char *text, 
             if (push_token(n, start) != 0)
                 return CD_ERR_NOMEM;
             start = n->bytes_len;
-            n->bytes_len += encode_utf8(cp, n->bytes + n->bytes_len);
+            n->bytes_len += utf8_encode((unsigned)cp, n->bytes + n->bytes_len);
             if (push_token(n, start) != 0)
                 return CD_ERR_NOMEM;
             start = n->bytes_len;
@@ -313,7 +289,7 @@ static cd_status tokenise_unicode(cd__normaliser *n, const unsigned char *text, 
              * into space + mark (U+00B4 -> U+0020 U+0301), and "don´t"
              * must tokenise like "don't". */
         } else {
-            n->bytes_len += encode_utf8(cp, n->bytes + n->bytes_len);
+            n->bytes_len += utf8_encode((unsigned)cp, n->bytes + n->bytes_len);
         }
     }
     return push_token(n, start) != 0 ? CD_ERR_NOMEM : CD_OK;
@@ -623,13 +599,13 @@ static cd_status tokenise_stretch(cd__normaliser *n, const unsigned char *text, 
             if (push_token(n, start) != 0)
                 return CD_ERR_NOMEM;
             start = n->bytes_len;
-            n->bytes_len += encode_utf8((int32_t)(v & CF_CP_MASK), n->bytes + n->bytes_len);
+            n->bytes_len += utf8_encode((unsigned)(v & CF_CP_MASK), n->bytes + n->bytes_len);
             if (push_token(n, start) != 0)
                 return CD_ERR_NOMEM;
             start = n->bytes_len;
             break;
         default:
-            n->bytes_len += encode_utf8((int32_t)(v & CF_CP_MASK), n->bytes + n->bytes_len);
+            n->bytes_len += utf8_encode((unsigned)(v & CF_CP_MASK), n->bytes + n->bytes_len);
             break;
         }
     }
