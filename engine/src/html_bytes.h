@@ -45,8 +45,8 @@ static inline int utf8_nonchar(const unsigned char *s, size_t n)
 }
 
 /* 1 when html[0..len) is well-formed UTF-8 whose every character libxml2
- * keeps as it is: no control character but tab and line feed (carriage
- * returns are refused too), no U+FFFE or U+FFFF, no byte-order mark. */
+ * keeps as it is: no control character but tab, line feed and carriage
+ * return, no U+FFFE or U+FFFF, no byte-order mark. */
 static inline int cd__html_plain_bytes(const char *html, size_t len)
 {
     const unsigned char *s = (const unsigned char *)html, *end = s + len;
@@ -62,7 +62,7 @@ static inline int cd__html_plain_bytes(const char *html, size_t len)
             }
         }
         if (*s < 0x80) {
-            if (*s < 0x20 && *s != '\n' && *s != '\t')
+            if (*s < 0x20 && *s != '\n' && *s != '\t' && *s != '\r')
                 return 0;
             s++;
             continue;

@@ -451,6 +451,43 @@ static int char_data(parser *p)
     return p->sink->text(p->sink->ctx, start, len) ? -1 : 0;
 }
 
+/* 1 when a comment starts at the parser's position. */
+static int at_comment(const parser *p)
+{
+    return p->end - p->s >= 4 && memcmp(p->s, "<!--", 4) == 0;
+}
+
+/* htmlParseComment: the comment ends at the first "-->" or "--!>" whose
+ * dashes come after the opening "<!--". No event the extract stage uses.
+ * Returns 0, or -1 for a comment not ended. */
+static int comment(parser *p)
+{
+    for (const char *s = p->s + 4; p->end - s >= 3; s++) {
+        if (s[0] != '-' || s[1] != '-')
+            continue;
+        if (s[2] == '>') {
+            p->s = s + 3;
+            return 0;
+        }
+        if (p->end - s >= 4 && s[2] == '!' && s[3] == '>') {
+            p->s = s + 4;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* htmlParseDocument's comments (and blanks) before the content. */
+static int skip_comments(parser *p)
+{
+    while (at_comment(p)) {
+        if (comment(p) != 0)
+            return -1;
+        skip_blanks(p);
+    }
+    return 0;
+}
+
 /* One step of htmlParseContentInternal's loop. Returns 1 at the end of the
  * page, 0 to go on, -1 when refused. */
 static int content_step(parser *p)
@@ -470,9 +507,11 @@ static int content_step(parser *p)
             return -1;
         return raw_text(p);
     }
+    if (at_comment(p))
+        return comment(p);
     if (p->s[0] == '<') {
         if (p->end - p->s < 2 || !letter(p->s[1]))
-            return -1; /* comment, doctype, processing instruction, a '<' as text */
+            return -1; /* doctype, processing instruction, a '<' as text */
         p->s++;
         return start_tag(p);
     }
@@ -486,8 +525,11 @@ int cd__html_fast_parse(const char *html, size_t len, const cd__html_sink *sink)
     if (len >= 10000000 || !cd__html_plain_bytes(html, len))
         return 0; /* a text node could pass libxml2's limit; or bytes it drops */
     parser p = {.sink = sink, .s = html, .end = html + len, .html_state = 1, .current = -1};
-    /* htmlParseDocument: blanks, then a doctype, then content */
+    /* htmlParseDocument: blanks and comments, a doctype, blanks and
+     * comments, then content */
     skip_blanks(&p);
+    if (skip_comments(&p) != 0)
+        return 0;
     if (p.end - p.s >= 9 && p.s[0] == '<' && p.s[1] == '!' &&
         strncasecmp(p.s + 2, "doctype", 7) == 0) {
         const char *close = memchr(p.s, '>', (size_t)(p.end - p.s));
@@ -497,6 +539,8 @@ int cd__html_fast_parse(const char *html, size_t len, const cd__html_sink *sink)
         p.s = close + 1;
         skip_blanks(&p);
     }
+    if (skip_comments(&p) != 0)
+        return 0;
     int step;
     while ((step = content_step(&p)) == 0)
         ;

@@ -2,12 +2,13 @@
  * element and text events libxml2 2.9's HTML parser gives through SAX, in
  * the same order, without running it. It follows libxml2's own steps (the
  * implied html, head, body and p elements, void elements, end tags of
- * elements not open, white space) and refuses any page where libxml2 would
- * take a step it does not follow: a start tag that libxml2 would let close
- * an open element, an end tag of an element not innermost, an element name
- * it does not know, a comment, a processing instruction, a character
- * libxml2 drops, a reference it does not decode, an unterminated tag. The
- * extract stage then parses that page with libxml2 (extract.c). */
+ * elements not open, white space, comments) and refuses any page where
+ * libxml2 would take a step it does not follow: a start tag that libxml2
+ * would let close an open element, an end tag of an element not innermost,
+ * an element name it does not know, a misplaced html, head or body, a
+ * processing instruction, a character libxml2 drops, a reference it does
+ * not decode, an unterminated tag or comment. The extract stage then parses
+ * that page with libxml2 (extract.c). */
 #ifndef CD_HTML_FAST_H
 #define CD_HTML_FAST_H
 
