@@ -38,8 +38,11 @@ STAGES = ["read", "sign", "boilerplate", "lsh", "verify", "cluster", "write"]
 OPTIONAL_STAGES = {"boilerplate"}
 # The copydesk rows: (key in the results JSON, name in the report, file prefix
 # in the work folder). "copydesk" is the CLI defaults; "copydesk lean" runs
-# with the parameters the peers get (see lean_options in scripts/bench.sh).
-ROWS = [("copydesk", "copydesk", "copydesk"), ("copydesk_lean", "copydesk lean", "lean")]
+# with the parameters the peers get (see lean_options in scripts/bench.sh);
+# "copydesk lean dedup" is `copydesk dedup` with them (no quality figures:
+# its output is the kept lines).
+ROWS = [("copydesk", "copydesk", "copydesk"), ("copydesk_lean", "copydesk lean", "lean"),
+        ("copydesk_dedup", "copydesk lean dedup", "dedup")]
 # The performance issue's targets, printed beside the figures.
 TARGET_SIGN_DOCS_PER_S = 100_000
 TARGET_SIGN_FLOOR_RATIO = 0.6

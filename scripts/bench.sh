@@ -229,28 +229,33 @@ print(json.dumps({"label": l, "path": p, "hard_negatives": h or None, "origin": 
         "$label" "$path" "$hard" "$origin" "$docs" "$bytes" "$gold" >>"$work/corpora.jsonl"
 }
 
-# One timed copydesk row: /usr/bin/time -v `copydesk cluster --all --verbose`,
-# --repeat times: bench_row LABEL PATH ROW [OPTION...]. ROW names the files in
-# the work folder: ROW-runI.{stderr,time,sha256} and ROW-cluster.jsonl.
+# One timed copydesk row: /usr/bin/time -v `copydesk COMMAND --verbose`,
+# --repeat times: bench_row LABEL PATH ROW COMMAND [OPTION...], COMMAND
+# `cluster` (run with --all) or `dedup`. ROW names the files in the work
+# folder: ROW-runI.{stderr,time,sha256} and ROW-cluster.jsonl (the output).
 bench_row() {
-    local label=$1 path=$2 row=$3 dir=$work/$1 i
-    shift 3
+    local label=$1 path=$2 row=$3 command=$4 dir=$work/$1 i
+    shift 4
+    local words=("$command")
+    [ "$command" = cluster ] && words+=(--all)
     for ((i = 1; i <= repeat; i++)); do
-        log "$label: copydesk cluster ($row), run $i of $repeat"
+        log "$label: copydesk $command ($row), run $i of $repeat"
         run "$row-run$i" /usr/bin/time -v -o "$dir/$row-run$i.time" \
-            "$copydesk" cluster --all --verbose --no-progress --threads "$threads" "$@" \
+            "$copydesk" "${words[@]}" --verbose --no-progress --threads "$threads" "$@" \
             -o "$dir/$row-cluster.jsonl" "$path" 2>"$dir/$row-run$i.stderr" ||
             die "copydesk ($row) failed on $path: $(tail -5 "$dir/$row-run$i.stderr")"
         sha256sum "$dir/$row-cluster.jsonl" | cut -d' ' -f1 >"$dir/$row-run$i.sha256"
     done
 }
 
-# The two copydesk rows: the CLI defaults ("copydesk") and the peers'
-# parameters ("copydesk lean").
+# The copydesk rows: the CLI defaults ("copydesk"), the peers' parameters
+# ("copydesk lean"), and `dedup` with them ("copydesk lean dedup": it also
+# copies every kept line to a new file, which it fsyncs).
 bench_copydesk() {
     local label=$1 path=$2 dir=$work/$1
-    bench_row "$label" "$path" copydesk
-    bench_row "$label" "$path" lean "${lean_options[@]}"
+    bench_row "$label" "$path" copydesk cluster
+    bench_row "$label" "$path" lean cluster "${lean_options[@]}"
+    bench_row "$label" "$path" dedup dedup "${lean_options[@]}"
     # untimed: the default row's per-document clustering, which the simhash
     # comparison restricts to its sample
     if [ "$peers" = 1 ]; then
