@@ -14,9 +14,10 @@
 
 /* ---------------------------------------------------------- names */
 
-/* The element names a page may use: libxml2's HTML 4 elements and the
- * HTML 5 ones the extract stage gives a kind. Any other name refuses the
- * page (libxml2 may treat it in ways not followed here). */
+/* The element names known in advance: libxml2's HTML 4 elements and the
+ * HTML 5 ones the extract stage gives a kind. A page's other names (custom
+ * elements, SVG's) are its "unknown" names, asked of libxml2 as they come
+ * (see parser). */
 static const char *const names[] = {
     "a",        "abbr",     "acronym",  "address",  "applet",  "area",     "article",  "aside",
     "audio",    "b",        "base",     "basefont", "bdi",     "bdo",      "big",      "blockquote",
@@ -34,7 +35,7 @@ static const char *const names[] = {
     "textarea", "tfoot",    "th",       "thead",    "time",    "title",    "tr",       "track",
     "tt",       "u",        "ul",       "var",      "video",   "wbr",
 };
-enum { NAMES = sizeof names / sizeof *names, NO_NAME = NAMES, NAME_MAX_LEN = 10 };
+enum { NAMES = sizeof names / sizeof *names, NO_NAME = NAMES, KNOWN_MAX_LEN = 10 };
 
 enum { NAME_SLOTS = 512 };                 /* a power of two, well above NAMES */
 static short name_slot[NAME_SLOTS];        /* name index + 1, 0 for an empty slot */
@@ -143,9 +144,16 @@ void cd__html_fast_init(void)
 
 /* ---------------------------------------------------------- parser */
 
-enum { MAX_DEPTH = 200 }; /* below libxml2's 256, where its tree builder stops */
+enum {
+    MAX_DEPTH = 200,    /* below libxml2's 256, where its tree builder stops */
+    MAX_UNKNOWN = 32,   /* unknown names in a page */
+    UNKNOWN_BYTES = 2048,
+    MAX_NAME_LEN = 99,  /* libxml2 reads at most 100 bytes of a name */
+};
 
-/* libxml2's parser context, as far as these pages need it. */
+/* libxml2's parser context, as far as these pages need it. An element is
+ * named by its index in names, or NAMES + k for the page's k-th unknown
+ * name. */
 typedef struct parser {
     const cd__html_sink *sink;
     const char *s, *end;    /* the page; s is the parser's position (CUR) */
@@ -153,11 +161,59 @@ typedef struct parser {
     int depth;              /* nameNr */
     int html_state;         /* ctxt->html: 3 once a head was opened, 10 a body */
     int current;            /* currentNode of htmlParseContentInternal, -1 for none */
+    const char *unknown[MAX_UNKNOWN]; /* the unknown names, lower case, in bytes */
+    unsigned char unknown_void[MAX_UNKNOWN];
+    int unknown_count;
+    char bytes[UNKNOWN_BYTES];
+    size_t bytes_used;
 } parser;
 
 static int top(const parser *p)
 {
     return p->depth > 0 ? p->stack[p->depth - 1] : -1;
+}
+
+static const char *name_of(const parser *p, int id)
+{
+    return id < NAMES ? names[id] : p->unknown[id - NAMES];
+}
+
+/* htmlCheckAutoClose(tag, open): the table for known names, else libxml2. */
+static int closes_open(const parser *p, int open, int tag)
+{
+    if (open < NAMES && tag < NAMES)
+        return closes[open][tag];
+    if (open == tag)
+        return 0; /* libxml2 closes only known elements by their own kind */
+    xmlNode probe = {.type = XML_ELEMENT_NODE, .name = BAD_CAST name_of(p, tag)};
+    return htmlAutoCloseTag(NULL, BAD_CAST name_of(p, open), &probe);
+}
+
+static int void_element(const parser *p, int id)
+{
+    return id < NAMES ? is_void[id] : p->unknown_void[id - NAMES];
+}
+
+/* The id of the lower-case name s[0..len) (len <= MAX_NAME_LEN), an
+ * unknown one added when add is set; -1 when not found or no room. */
+static int find_name(parser *p, const char *s, size_t len, int add)
+{
+    int id = len <= KNOWN_MAX_LEN ? name_id(s, len) : NO_NAME;
+    if (id != NO_NAME)
+        return id;
+    for (int k = 0; k < p->unknown_count; k++)
+        if (strncmp(p->unknown[k], s, len) == 0 && p->unknown[k][len] == '\0')
+            return NAMES + k;
+    if (!add || p->unknown_count == MAX_UNKNOWN || UNKNOWN_BYTES - p->bytes_used < len + 1)
+        return -1;
+    char *copy = p->bytes + p->bytes_used;
+    memcpy(copy, s, len);
+    copy[len] = '\0';
+    p->bytes_used += len + 1;
+    const htmlElemDesc *info = htmlTagLookup(BAD_CAST copy);
+    p->unknown_void[p->unknown_count] = info && info->empty;
+    p->unknown[p->unknown_count] = copy;
+    return NAMES + p->unknown_count++;
 }
 
 /* htmlnamePush and the startElement event. Returns 0, or -1 to give up. */
@@ -170,7 +226,7 @@ static int push(parser *p, int id)
     if (id == body_id && p->html_state < 10)
         p->html_state = 10;
     p->stack[p->depth++] = (short)id;
-    return p->sink->start(p->sink->ctx, names[id]) ? -1 : 0;
+    return p->sink->start(p->sink->ctx, name_of(p, id)) ? -1 : 0;
 }
 
 /* The endElement event and htmlnamePop. */
@@ -191,7 +247,7 @@ static int in_stack(const parser *p, int id)
 /* htmlAutoClose: closes the open elements that a start tag of id closes. */
 static int auto_close(parser *p, int id)
 {
-    while (p->depth > 0 && closes[top(p)][id])
+    while (p->depth > 0 && closes_open(p, top(p), id))
         if (pop(p) != 0)
             return -1;
     return 0;
@@ -207,9 +263,9 @@ static int check_implied(parser *p, int id)
         return -1;
     if (id == body_id || id == head_id)
         return 0;
-    if (p->depth <= 1 && in_head[id])
+    if (p->depth <= 1 && id < NAMES && in_head[id])
         return p->html_state >= 3 ? 0 : push(p, head_id);
-    if (in_frames[id])
+    if (id < NAMES && in_frames[id])
         return 0;
     if (p->html_state >= 10 || in_stack(p, body_id) || in_stack(p, head_id))
         return 0;
@@ -249,21 +305,20 @@ static int digit(char c)
 }
 
 /* htmlParseHTMLName over [A-Za-z0-9-] (a name with '_', ':' or '.' is
- * refused): the name's index, -1 when refused or unknown. */
-static int parse_name(parser *p)
+ * refused): the lower-case name into lower[0..*len). Returns 0, or -1 when
+ * refused. */
+static int read_name(parser *p, char lower[MAX_NAME_LEN], size_t *len)
 {
-    char lower[NAME_MAX_LEN];
-    size_t len = 0;
+    *len = 0;
     while (p->s < p->end && (letter(*p->s) || digit(*p->s) || *p->s == '-')) {
-        if (len == NAME_MAX_LEN)
+        if (*len == MAX_NAME_LEN)
             return -1;
-        lower[len++] = (char)(*p->s | (letter(*p->s) ? 0x20 : 0));
+        lower[(*len)++] = (char)(*p->s | (letter(*p->s) ? 0x20 : 0));
         p->s++;
     }
     if (p->s < p->end && (*p->s == '_' || *p->s == ':' || *p->s == '.'))
         return -1;
-    int id = len ? name_id(lower, len) : NO_NAME;
-    return id == NO_NAME ? -1 : id;
+    return *len ? 0 : -1;
 }
 
 /* htmlParseAttribute: a name, then '=' and a quoted or bare value. The
@@ -301,11 +356,13 @@ static int skip_attribute(parser *p)
  * written "/>" or void. */
 static int start_tag(parser *p)
 {
-    int id = parse_name(p);
+    char lower[MAX_NAME_LEN];
+    size_t len;
+    int id = read_name(p, lower, &len) == 0 ? find_name(p, lower, len, 1) : -1;
     if (id < 0)
         return -1;
     /* htmlParseContentInternal's auto-close check, then htmlParseStartTag */
-    if (p->depth > 0 && closes[top(p)][id])
+    if (p->depth > 0 && closes_open(p, top(p), id))
         return -1;
     if (check_implied(p, id) != 0)
         return -1;
@@ -323,7 +380,7 @@ static int start_tag(parser *p)
         return -1;
     int self_closed = *p->s == '/';
     p->s += self_closed ? 2 : 1;
-    if ((self_closed || is_void[id]) && pop(p) != 0)
+    if ((self_closed || void_element(p, id)) && pop(p) != 0)
         return -1;
     p->current = top(p);
     return 0;
@@ -335,24 +392,17 @@ static int end_tag(parser *p)
 {
     if (p->s == p->end || !letter(*p->s))
         return -1;
-    const char *name = p->s;
-    while (p->s < p->end && (letter(*p->s) || digit(*p->s) || *p->s == '-'))
-        p->s++;
-    size_t len = (size_t)(p->s - name);
-    if (p->s < p->end && (*p->s == '_' || *p->s == ':' || *p->s == '.'))
+    char lower[MAX_NAME_LEN];
+    size_t len;
+    if (read_name(p, lower, &len) != 0)
         return -1;
     skip_blanks(p);
     if (p->s == p->end || *p->s != '>')
         return -1;
     p->s++;
-    char lower[NAME_MAX_LEN];
-    if (len > NAME_MAX_LEN)
-        return 0; /* no element of ours: not open */
-    for (size_t i = 0; i < len; i++)
-        lower[i] = (char)(name[i] | (letter(name[i]) ? 0x20 : 0));
-    int id = name_id(lower, len);
-    if (id == NO_NAME || !in_stack(p, id))
-        return 0;
+    int id = find_name(p, lower, len, 0);
+    if (id < 0 || !in_stack(p, id))
+        return 0; /* not open: ignored */
     if (id != top(p))
         return -1; /* htmlAutoCloseOnClose and its priorities */
     if (pop(p) != 0)
@@ -369,7 +419,7 @@ static int raw_text(parser *p)
 {
     if (*p->s == '<')
         return -1;
-    const char *name = names[top(p)];
+    const char *name = name_of(p, top(p));
     size_t n = strlen(name);
     for (const char *s = p->s; (s = memchr(s, '<', (size_t)(p->end - s))) != NULL; s++) {
         if (p->end - s >= (ptrdiff_t)(n + 2) && s[1] == '/') {

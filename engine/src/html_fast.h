@@ -5,7 +5,7 @@
  * elements not open, white space, comments) and refuses any page where
  * libxml2 would take a step it does not follow: a start tag that libxml2
  * would let close an open element, an end tag of an element not innermost,
- * an element name it does not know, a misplaced html, head or body, a
+ * a name with '_', ':' or '.', a misplaced html, head or body, a
  * processing instruction, a character libxml2 drops, a reference it does
  * not decode, an unterminated tag or comment. The extract stage then parses
  * that page with libxml2 (extract.c). */
