@@ -1,6 +1,9 @@
 /* output.h: output files written atomically. Data goes to a temporary file
  * beside the final name, which is fsynced and renamed over it only when the
- * run succeeds, so a failure never leaves a half-written file. */
+ * run succeeds, so a failure never leaves a half-written file. A symbolic
+ * link is kept: the file it points to is the one replaced. A path that
+ * names a device, a pipe or a socket (/dev/null, a FIFO, /dev/stdout on a
+ * pipe) is written directly, as stdout is: there is nothing to replace. */
 #ifndef CD_CLI_OUTPUT_H
 #define CD_CLI_OUTPUT_H
 
@@ -8,10 +11,11 @@
 
 typedef struct cli_output {
     FILE *fp;
-    char *final_path; /* NULL for stdout */
+    char *name;       /* for messages: the path given; NULL for stdout */
+    char *final_path; /* replaced at commit; NULL when written directly */
     char *temp_path;
-    char *buffer; /* the file's stdio buffer (glibc ignores setvbuf's size
-                   * without one, and writes a 5 KB line with a syscall) */
+    char *buffer; /* the stdio buffer (glibc ignores setvbuf's size without
+                   * one, and writes a 5 KB line with a syscall) */
 } cli_output;
 
 /* Opens path for writing (NULL or "-" = stdout). Returns 0, or -1 with a
@@ -28,7 +32,8 @@ int cli_output_flush(cli_output *out);
  * -1 with a message printed (the temporary file is then removed). */
 int cli_output_commit(cli_output *out);
 
-/* Discards a file output (removes the temporary file); no-op on stdout. */
+/* Discards a file output (removes the temporary file); a direct output
+ * keeps what was written. */
 void cli_output_abort(cli_output *out);
 
 #endif

@@ -506,7 +506,7 @@ static void write_pairs(const run_state *s, FILE *out)
 
 static int write_results(run_state *s)
 {
-    cli_output out, removed = {NULL, NULL, NULL, NULL};
+    cli_output out, removed = {0};
     if (cli_output_open(&out, s->opts->output) != 0)
         return CLI_EXIT_IO;
     if (s->opts->removed && cli_output_open(&removed, s->opts->removed) != 0) {

@@ -12,6 +12,7 @@ import gzip
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -272,6 +273,57 @@ def check_outputs(case, code, outputs, work):
     return problems
 
 
+def check_special_outputs(copydesk, work):
+    """-o at a path that is not a regular file: a FIFO and a character device
+    (root only: mknod) are written directly and stay what they were; a symbolic
+    link stays a link, and the file it points to gets the output; a directory
+    is refused at once. Returns the problems (empty when all is well)."""
+    problems = []
+    scratch = os.path.join(work, "special")
+    shutil.rmtree(scratch, ignore_errors=True)
+    os.mkdir(scratch)
+    good = ["dedup", "--no-progress", "--quiet"]
+    kept = 2  # good.jsonl: 3 documents, one a copy
+
+    fifo = os.path.join(scratch, "fifo")
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()), daemon=True)
+    reader.start()
+    code, _, stderr, _ = run(copydesk, good + ["-o", fifo, "good.jsonl"], work)
+    reader.join(timeout=10)  # copydesk is done: what it wrote is in the pipe
+    lines = got[0].count(b"\n") if got else None
+    if code != 0 or lines != kept:
+        problems.append(f"FIFO: exit {code}, read {lines} lines: {stderr}")
+    if not stat.S_ISFIFO(os.lstat(fifo).st_mode):
+        problems.append("FIFO: replaced by a regular file")
+
+    if os.geteuid() == 0:
+        device = os.path.join(scratch, "null")
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        code, _, stderr, _ = run(copydesk, good + ["-o", device, "good.jsonl"], work)
+        if code != 0 or not stat.S_ISCHR(os.lstat(device).st_mode):
+            problems.append(f"character device: exit {code}, now {oct(os.lstat(device).st_mode)}")
+
+    target, link = os.path.join(scratch, "target.jsonl"), os.path.join(scratch, "link.jsonl")
+    with open(target, "wb") as f:
+        f.write(PREVIOUS)
+    os.symlink(target, link)
+    code, _, stderr, _ = run(copydesk, good + ["-o", link, "good.jsonl"], work)
+    with open(target, "rb") as f:
+        lines = f.read().count(b"\n")
+    if code != 0 or not os.path.islink(link) or lines != kept:
+        problems.append(f"symbolic link: exit {code}, link kept {os.path.islink(link)}, "
+                        f"{lines} lines in its target: {stderr}")
+
+    code, _, stderr, _ = run(copydesk, good + ["-o", scratch, "good.jsonl"], work)
+    if code != 3 or f"copydesk: {scratch}: cannot write: Is a directory" not in stderr:
+        problems.append(f"directory: exit {code}: {stderr}")
+    if [n for n in os.listdir(scratch) if ".tmp." in n] or [n for n in os.listdir(work) if ".tmp." in n]:
+        problems.append("temporary files left behind")
+    return problems
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -303,6 +355,14 @@ def main():
                     print("    " + p)
             else:
                 print(f"ok   {case['name']} ({took:.1f}s)")
+        problems = check_special_outputs(copydesk, work)
+        if problems:
+            failed += 1
+            print("FAIL special_outputs:")
+            for p in problems:
+                print("    " + p)
+        else:
+            print("ok   special_outputs (a FIFO, a device, a symbolic link, a directory)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if failed:
