@@ -765,9 +765,15 @@ def peer_figures(cdir, docs, gold, hard_negatives):
     skipped = read_text(os.path.join(cdir, "ekzhu.skipped"))
     if skipped:
         peers["ekzhu"] = {"skipped": skipped}
-    elif os.path.exists(os.path.join(cdir, "ekzhu.stderr")):
-        e = parse_ekzhu_stderr(os.path.join(cdir, "ekzhu.stderr"))
-        e.update(parse_gnu_time(os.path.join(cdir, "ekzhu.time")))
+    elif os.path.exists(os.path.join(cdir, "ekzhu-run1.stderr")):
+        runs = []
+        while os.path.exists(os.path.join(cdir, f"ekzhu-run{len(runs) + 1}.stderr")):
+            i = len(runs) + 1
+            r = parse_ekzhu_stderr(os.path.join(cdir, f"ekzhu-run{i}.stderr"))
+            r.update(parse_gnu_time(os.path.join(cdir, f"ekzhu-run{i}.time")))
+            runs.append(r)
+        e = median_run(runs, lambda r: r["seconds"].get("total") or 0)
+        e["runs"] = len(runs)
         total = e["seconds"].get("total")
         e["docs"] = docs
         e["docs_per_s"] = per_second(docs, total)

@@ -368,13 +368,18 @@ EOF
             return
         fi
     fi
-    log "$label: ekzhu/minhash-lsh (Go)"
-    run ekzhu /usr/bin/time -v -o "$dir/ekzhu.time" "$ekzhu_bin" -threshold "$threshold" \
-        -perm 128 -ngram 5 -threads "$threads" -o "$dir/ekzhu.jsonl" "$path" \
-        2>"$dir/ekzhu.stderr" || die "the ekzhu peer failed: $(tail -5 "$dir/ekzhu.stderr")"
-    ekzhu_docs_per_s=$(sed -n 's/.* \([0-9.]*\) docs\/s$/\1/p' "$dir/ekzhu.stderr")
+    # --repeat runs, as for copydesk: the ratios then compare medians
+    local i
+    for ((i = 1; i <= repeat; i++)); do
+        log "$label: ekzhu/minhash-lsh (Go), run $i of $repeat"
+        run "ekzhu-run$i" /usr/bin/time -v -o "$dir/ekzhu-run$i.time" "$ekzhu_bin" \
+            -threshold "$threshold" -perm 128 -ngram 5 -threads "$threads" \
+            -o "$dir/ekzhu.jsonl" "$path" 2>"$dir/ekzhu-run$i.stderr" ||
+            die "the ekzhu peer failed: $(tail -5 "$dir/ekzhu-run$i.stderr")"
+    done
+    ekzhu_docs_per_s=$(sed -n 's/.* \([0-9.]*\) docs\/s$/\1/p' "$dir/ekzhu-run1.stderr")
     local rss
-    rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$dir/ekzhu.time")
+    rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$dir/ekzhu-run1.time")
     ekzhu_bytes_per_doc=$((rss * 1024 / docs))
     if [ -n "$corpus_gold" ]; then
         run ekzhu-eval "$copydesk" eval --gold "$path" --pred "$dir/ekzhu.jsonl" --json \
