@@ -1,7 +1,9 @@
 /* output.c: atomic output files (see output.h). */
+#define _GNU_SOURCE /* sync_file_range */
 #include "output.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +12,7 @@
 
 #include "cli.h"
 
-enum { OUTPUT_BUFFER = 1 << 20 };
+enum { OUTPUT_BUFFER = 1 << 20, WRITEBACK = 16 << 20 };
 
 static const char *shown(const cli_output *out) { return out->name ? out->name : "<stdout>"; }
 
@@ -106,6 +108,18 @@ int cli_output_open(cli_output *out, const char *path)
     }
     setvbuf(out->fp, out->buffer, _IOFBF, OUTPUT_BUFFER);
     return 0;
+}
+
+void cli_output_write(cli_output *out, const void *bytes, size_t len)
+{
+    fwrite(bytes, 1, len, out->fp);
+    out->written += len;
+    if (out->temp_path && out->written - out->handed >= WRITEBACK && fflush(out->fp) == 0) {
+        /* a hint: a failure here shows again at the fsync */
+        sync_file_range(fileno(out->fp), (off_t)out->handed, (off_t)(out->written - out->handed),
+                        SYNC_FILE_RANGE_WRITE);
+        out->handed = out->written;
+    }
 }
 
 int cli_output_flush(cli_output *out)

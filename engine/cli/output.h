@@ -16,11 +16,18 @@ typedef struct cli_output {
     char *temp_path;
     char *buffer; /* the stdio buffer (glibc ignores setvbuf's size without
                    * one, and writes a 5 KB line with a syscall) */
+    unsigned long long written, handed; /* bytes written; handed to the disk */
 } cli_output;
 
 /* Opens path for writing (NULL or "-" = stdout). Returns 0, or -1 with a
  * message already printed. */
 int cli_output_open(cli_output *out, const char *path);
+
+/* Writes bytes[0..len) to out. For a file, every 16 MiB written are handed
+ * to the disk at once (sync_file_range), so that the disk writes while the
+ * run goes on and the fsync at commit finds little left to do. A failure
+ * shows at flush or commit (the stream's error flag). */
+void cli_output_write(cli_output *out, const void *bytes, size_t len);
 
 /* Flushes, and for a file fsyncs, what was written so far, leaving only the
  * rename to cli_output_commit: a run with two outputs flushes one before

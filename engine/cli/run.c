@@ -387,7 +387,7 @@ static void write_id(FILE *out, const cd_dedup *engine, size_t doc)
 }
 
 /* Pass 2 of dedup: copies every representative's input line, in order. */
-static int write_kept_lines(run_state *s, FILE *out)
+static int write_kept_lines(run_state *s, cli_output *out)
 {
     size_t count = cd_dedup_count(s->engine);
     size_t doc = 0;
@@ -415,8 +415,8 @@ static int write_kept_lines(run_state *s, FILE *out)
                 return CLI_EXIT_IO;
             }
             if (result.representative == doc) {
-                fwrite(rec.raw.ptr, 1, rec.raw.len, out);
-                putc('\n', out);
+                cli_output_write(out, rec.raw.ptr, rec.raw.len);
+                cli_output_write(out, "\n", 1);
             }
         }
         cd_reader_free(reader);
@@ -516,7 +516,7 @@ static int write_results(run_state *s)
     int code = -1;
     switch (s->opts->mode) {
     case MODE_DEDUP:
-        code = write_kept_lines(s, out.fp);
+        code = write_kept_lines(s, &out);
         if (removed.fp)
             write_removed(s, removed.fp);
         break;
