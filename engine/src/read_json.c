@@ -14,6 +14,7 @@
 #endif
 
 #include "alloc.h"
+#include "utf8.h"
 
 /* Deeper nesting is left to cJSON (whose limit and message apply). */
 #define MAX_DEPTH 64
@@ -185,21 +186,7 @@ static int scan_string(cursor *c, cd_str *value, int capture)
             } else {
                 p += 6;
             }
-            if (cp < 0x80) {
-                *o++ = (char)cp;
-            } else if (cp < 0x800) {
-                *o++ = (char)(0xC0 | (cp >> 6));
-                *o++ = (char)(0x80 | (cp & 0x3F));
-            } else if (cp < 0x10000) {
-                *o++ = (char)(0xE0 | (cp >> 12));
-                *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-                *o++ = (char)(0x80 | (cp & 0x3F));
-            } else {
-                *o++ = (char)(0xF0 | (cp >> 18));
-                *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
-                *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-                *o++ = (char)(0x80 | (cp & 0x3F));
-            }
+            o += utf8_encode((unsigned)cp, o);
             break;
         }
         default:
