@@ -11,6 +11,12 @@
 #include <libxml/tree.h>
 
 #include "html_bytes.h"
+#include "simd.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define AVX2_SCANS 1
+#endif
 
 /* ---------------------------------------------------------- names */
 
@@ -46,6 +52,8 @@ static unsigned char in_frames[NAMES];     /* implies neither */
 
 /* The names libxml2's steps test by name. */
 static int html_id, head_id, body_id, p_id, script_id, style_id;
+
+static int use_avx2; /* the byte scans below may use AVX2 */
 
 static unsigned name_hash(const char *s, size_t len)
 {
@@ -140,15 +148,141 @@ void cd__html_fast_init(void)
     script_id = name_id("script", 6);
     style_id = name_id("style", 5);
     index_entities();
+    use_avx2 = cd__simd_level_get() >= CD__SIMD_AVX2;
+}
+
+/* ------------------------------------------------------ byte scans */
+
+/* The scans over a page, with AVX2 where the CPU has it (use_avx2; the
+ * same answers as the word-at-a-time ones, which COPYDESK_SIMD=scalar
+ * forces). */
+
+/* 1 when s[0] starts a character libxml2 keeps as it is (*n: its length):
+ * no control character but tab, line feed and carriage return, well-formed
+ * UTF-8, not U+FFFE or U+FFFF. */
+static int plain_char(const unsigned char *s, const unsigned char *end, size_t *n)
+{
+    if (*s < 0x80) {
+        *n = 1;
+        return *s >= 0x20 || *s == '\n' || *s == '\t' || *s == '\r';
+    }
+    *n = utf8_length(s, (size_t)(end - s));
+    return *n != 0 && !utf8_nonchar(s, *n);
+}
+
+#ifdef AVX2_SCANS
+__attribute__((target("avx2"))) static int plain_bytes_avx2(const unsigned char *s,
+                                                            const unsigned char *end)
+{
+    const __m256i space = _mm256_set1_epi8(0x20), lf = _mm256_set1_epi8('\n'),
+                  tab = _mm256_set1_epi8('\t'), cr = _mm256_set1_epi8('\r');
+    while (end - s >= 32) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)s);
+        __m256i allowed =
+            _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, lf), _mm256_cmpeq_epi8(v, tab)),
+                            _mm256_cmpeq_epi8(v, cr));
+        /* signed: bytes >= 0x80 are below 0x20 too, and told apart by high */
+        __m256i control = _mm256_andnot_si256(allowed, _mm256_cmpgt_epi8(space, v));
+        unsigned high = (unsigned)_mm256_movemask_epi8(v);
+        if ((unsigned)_mm256_movemask_epi8(control) & ~high)
+            return 0;
+        if (!high) {
+            s += 32;
+            continue;
+        }
+        s += __builtin_ctz(high); /* the first non-ASCII character, then on from it */
+        size_t n;
+        if (!plain_char(s, end, &n))
+            return 0;
+        s += n;
+    }
+    for (size_t n; s < end; s += n)
+        if (!plain_char(s, end, &n))
+            return 0;
+    return 1;
+}
+#endif
+
+static int plain_bytes_scalar(const unsigned char *s, const unsigned char *end)
+{
+    while (s < end) {
+        if (end - s >= WORD) {
+            uint64_t v = word_at(s);
+            uint64_t allowed = bytes_equal(v, '\n') | bytes_equal(v, '\t') | bytes_equal(v, '\r');
+            if (!((v & HIGHS) | (bytes_below(v, 0x20) & ~allowed))) {
+                s += WORD;
+                continue;
+            }
+        }
+        size_t n;
+        if (!plain_char(s, end, &n))
+            return 0;
+        s += n;
+    }
+    return 1;
+}
+
+/* 1 when every character of html[0..len) is one libxml2 keeps as it is
+ * (plain_char) and the page does not start with a byte-order mark. */
+static int plain_bytes(const char *html, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)html, *end = s + len;
+    if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
+        return 0;
+#ifdef AVX2_SCANS
+    if (use_avx2)
+        return plain_bytes_avx2(s, end);
+#endif
+    return plain_bytes_scalar(s, end);
+}
+
+#ifdef AVX2_SCANS
+__attribute__((target("avx2"))) static const char *find_markup_avx2(const char *s, const char *end)
+{
+    const __m256i lt = _mm256_set1_epi8('<'), amp = _mm256_set1_epi8('&');
+    for (; end - s >= 32; s += 32) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)s);
+        unsigned hit = (unsigned)_mm256_movemask_epi8(
+            _mm256_or_si256(_mm256_cmpeq_epi8(v, lt), _mm256_cmpeq_epi8(v, amp)));
+        if (hit)
+            return s + __builtin_ctz(hit);
+    }
+    while (s < end && *s != '<' && *s != '&')
+        s++;
+    return s;
+}
+#endif
+
+static const char *find_markup_scalar(const char *s, const char *end)
+{
+    while (end - s >= WORD) {
+        uint64_t v = word_at((const unsigned char *)s);
+        if (bytes_equal(v, '<') | bytes_equal(v, '&'))
+            break;
+        s += WORD;
+    }
+    while (s < end && *s != '<' && *s != '&')
+        s++;
+    return s;
+}
+
+/* The first '<' or '&' in s[0..end), end if none. */
+static const char *find_markup(const char *s, const char *end)
+{
+#ifdef AVX2_SCANS
+    if (use_avx2)
+        return find_markup_avx2(s, end);
+#endif
+    return find_markup_scalar(s, end);
 }
 
 /* ---------------------------------------------------------- parser */
 
 enum {
-    MAX_DEPTH = 200,    /* below libxml2's 256, where its tree builder stops */
-    MAX_UNKNOWN = 32,   /* unknown names in a page */
+    MAX_DEPTH = 200,  /* below libxml2's 256, where its tree builder stops */
+    MAX_UNKNOWN = 32, /* unknown names in a page */
     UNKNOWN_BYTES = 2048,
-    MAX_NAME_LEN = 99,  /* libxml2 reads at most 100 bytes of a name */
+    MAX_NAME_LEN = 99, /* libxml2 reads at most 100 bytes of a name */
 };
 
 /* libxml2's parser context, as far as these pages need it. An element is
@@ -156,11 +290,11 @@ enum {
  * name. */
 typedef struct parser {
     const cd__html_sink *sink;
-    const char *s, *end;    /* the page; s is the parser's position (CUR) */
-    short stack[MAX_DEPTH]; /* open names (nameTab), innermost last */
-    int depth;              /* nameNr */
-    int html_state;         /* ctxt->html: 3 once a head was opened, 10 a body */
-    int current;            /* currentNode of htmlParseContentInternal, -1 for none */
+    const char *s, *end;              /* the page; s is the parser's position (CUR) */
+    short stack[MAX_DEPTH];           /* open names (nameTab), innermost last */
+    int depth;                        /* nameNr */
+    int html_state;                   /* ctxt->html: 3 once a head was opened, 10 a body */
+    int current;                      /* currentNode of htmlParseContentInternal, -1 for none */
     const char *unknown[MAX_UNKNOWN]; /* the unknown names, lower case, in bytes */
     unsigned char unknown_void[MAX_UNKNOWN];
     int unknown_count;
@@ -488,7 +622,7 @@ static int reference(parser *p)
 static int char_data(parser *p)
 {
     const char *start = p->s;
-    p->s = cd__html_find_markup(p->s, p->end);
+    p->s = find_markup(p->s, p->end);
     size_t len = (size_t)(p->s - start);
     int all_blank = 1;
     for (size_t i = 0; i < len && all_blank; i++)
@@ -572,7 +706,7 @@ static int content_step(parser *p)
 
 int cd__html_fast_parse(const char *html, size_t len, const cd__html_sink *sink)
 {
-    if (len >= 10000000 || !cd__html_plain_bytes(html, len))
+    if (len >= 10000000 || !plain_bytes(html, len))
         return 0; /* a text node could pass libxml2's limit; or bytes it drops */
     parser p = {.sink = sink, .s = html, .end = html + len, .html_state = 1, .current = -1};
     /* htmlParseDocument: blanks and comments, a doctype, blanks and
