@@ -153,9 +153,8 @@ void cd__html_fast_init(void)
 
 /* ------------------------------------------------------ byte scans */
 
-/* The scans over a page, with AVX2 where the CPU has it (use_avx2; the
- * same answers as the word-at-a-time ones, which COPYDESK_SIMD=scalar
- * forces). */
+/* The scans over a page: with AVX2 where the CPU has it (use_avx2), else
+ * word at a time (forced by COPYDESK_SIMD=scalar); the same answers. */
 
 /* 1 when s[0] starts a character libxml2 keeps as it is (*n: its length):
  * no control character but tab, line feed and carriage return, well-formed
@@ -168,6 +167,25 @@ static int plain_char(const unsigned char *s, const unsigned char *end, size_t *
     }
     *n = utf8_length(s, (size_t)(end - s));
     return *n != 0 && !utf8_nonchar(s, *n);
+}
+
+static int plain_bytes_scalar(const unsigned char *s, const unsigned char *end)
+{
+    while (s < end) {
+        if (end - s >= WORD) {
+            uint64_t v = word_at(s);
+            uint64_t allowed = bytes_equal(v, '\n') | bytes_equal(v, '\t') | bytes_equal(v, '\r');
+            if (!((v & HIGHS) | (bytes_below(v, 0x20) & ~allowed))) {
+                s += WORD;
+                continue;
+            }
+        }
+        size_t n;
+        if (!plain_char(s, end, &n))
+            return 0;
+        s += n;
+    }
+    return 1;
 }
 
 #ifdef AVX2_SCANS
@@ -196,31 +214,9 @@ __attribute__((target("avx2"))) static int plain_bytes_avx2(const unsigned char 
             return 0;
         s += n;
     }
-    for (size_t n; s < end; s += n)
-        if (!plain_char(s, end, &n))
-            return 0;
-    return 1;
+    return plain_bytes_scalar(s, end);
 }
 #endif
-
-static int plain_bytes_scalar(const unsigned char *s, const unsigned char *end)
-{
-    while (s < end) {
-        if (end - s >= WORD) {
-            uint64_t v = word_at(s);
-            uint64_t allowed = bytes_equal(v, '\n') | bytes_equal(v, '\t') | bytes_equal(v, '\r');
-            if (!((v & HIGHS) | (bytes_below(v, 0x20) & ~allowed))) {
-                s += WORD;
-                continue;
-            }
-        }
-        size_t n;
-        if (!plain_char(s, end, &n))
-            return 0;
-        s += n;
-    }
-    return 1;
-}
 
 /* 1 when every character of html[0..len) is one libxml2 keeps as it is
  * (plain_char) and the page does not start with a byte-order mark. */
@@ -236,23 +232,6 @@ static int plain_bytes(const char *html, size_t len)
     return plain_bytes_scalar(s, end);
 }
 
-#ifdef AVX2_SCANS
-__attribute__((target("avx2"))) static const char *find_markup_avx2(const char *s, const char *end)
-{
-    const __m256i lt = _mm256_set1_epi8('<'), amp = _mm256_set1_epi8('&');
-    for (; end - s >= 32; s += 32) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)s);
-        unsigned hit = (unsigned)_mm256_movemask_epi8(
-            _mm256_or_si256(_mm256_cmpeq_epi8(v, lt), _mm256_cmpeq_epi8(v, amp)));
-        if (hit)
-            return s + __builtin_ctz(hit);
-    }
-    while (s < end && *s != '<' && *s != '&')
-        s++;
-    return s;
-}
-#endif
-
 static const char *find_markup_scalar(const char *s, const char *end)
 {
     while (end - s >= WORD) {
@@ -265,6 +244,21 @@ static const char *find_markup_scalar(const char *s, const char *end)
         s++;
     return s;
 }
+
+#ifdef AVX2_SCANS
+__attribute__((target("avx2"))) static const char *find_markup_avx2(const char *s, const char *end)
+{
+    const __m256i lt = _mm256_set1_epi8('<'), amp = _mm256_set1_epi8('&');
+    for (; end - s >= 32; s += 32) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)s);
+        unsigned hit = (unsigned)_mm256_movemask_epi8(
+            _mm256_or_si256(_mm256_cmpeq_epi8(v, lt), _mm256_cmpeq_epi8(v, amp)));
+        if (hit)
+            return s + __builtin_ctz(hit);
+    }
+    return find_markup_scalar(s, end);
+}
+#endif
 
 /* The first '<' or '&' in s[0..end), end if none. */
 static const char *find_markup(const char *s, const char *end)
