@@ -108,6 +108,21 @@ static unsigned entity_value(const char *s, size_t len)
     return 0;
 }
 
+/* htmlCheckAutoClose(tag, open) for two different names, asked of libxml2
+ * through its public htmlAutoCloseTag (a childless node named tag). */
+static int libxml2_closes(const char *open, const char *tag)
+{
+    xmlNode probe = {.type = XML_ELEMENT_NODE, .name = BAD_CAST tag};
+    return htmlAutoCloseTag(NULL, BAD_CAST open, &probe);
+}
+
+/* 1 for an element libxml2 closes as soon as it starts (its "empty"). */
+static int libxml2_void(const char *name)
+{
+    const htmlElemDesc *info = htmlTagLookup(BAD_CAST name);
+    return info && info->empty;
+}
+
 /* 1 when name is one of the words of list (separated by single spaces). */
 static int listed(const char *name, const char *list)
 {
@@ -126,15 +141,13 @@ void cd__html_fast_init(void)
         while (name_slot[slot])
             slot = (slot + 1) & (NAME_SLOTS - 1);
         name_slot[slot] = (short)(k + 1);
-        const htmlElemDesc *info = htmlTagLookup(BAD_CAST names[k]);
-        is_void[k] = info && info->empty;
+        is_void[k] = (unsigned char)libxml2_void(names[k]);
         in_head[k] = listed(names[k], "script style meta link title base");
         in_frames[k] = listed(names[k], "noframes frame frameset");
     }
     for (int open = 0; open < NAMES; open++)
         for (int tag = 0; tag < NAMES; tag++) {
-            xmlNode probe = {.type = XML_ELEMENT_NODE, .name = BAD_CAST names[tag]};
-            closes[open][tag] = (unsigned char)htmlAutoCloseTag(NULL, BAD_CAST names[open], &probe);
+            closes[open][tag] = (unsigned char)libxml2_closes(names[open], names[tag]);
         }
     /* The pairs of equal names in libxml2's htmlStartClose, which the call
      * above cannot be asked about (it answers 0 for equal names). */
@@ -313,8 +326,7 @@ static int closes_open(const parser *p, int open, int tag)
         return closes[open][tag];
     if (open == tag)
         return 0; /* libxml2 closes only known elements by their own kind */
-    xmlNode probe = {.type = XML_ELEMENT_NODE, .name = BAD_CAST name_of(p, tag)};
-    return htmlAutoCloseTag(NULL, BAD_CAST name_of(p, open), &probe);
+    return libxml2_closes(name_of(p, open), name_of(p, tag));
 }
 
 static int void_element(const parser *p, int id)
@@ -338,8 +350,7 @@ static int find_name(parser *p, const char *s, size_t len, int add)
     memcpy(copy, s, len);
     copy[len] = '\0';
     p->bytes_used += len + 1;
-    const htmlElemDesc *info = htmlTagLookup(BAD_CAST copy);
-    p->unknown_void[p->unknown_count] = info && info->empty;
+    p->unknown_void[p->unknown_count] = (unsigned char)libxml2_void(copy);
     p->unknown[p->unknown_count] = copy;
     return NAMES + p->unknown_count++;
 }
