@@ -277,17 +277,25 @@ static const unsigned char *ck_doc(cd_index *x, uint32_t doc)
                           x->errmsg);
 }
 
-static int doc_story(cd_index *x, uint32_t doc, uint32_t *story)
+/* A 32-bit field of doc: overlay[i] for an overlay document, else the
+ * field at byte offset in its checkpoint record. Returns 0 or -1. */
+static int doc_field32(cd_index *x, uint32_t doc, const uint32_t *overlay, size_t offset,
+                       uint32_t *value)
 {
     if (doc >= x->ck.documents) {
-        *story = x->ov.story[doc - x->ck.documents];
+        *value = overlay[doc - x->ck.documents];
         return 0;
     }
     const unsigned char *r = ck_doc(x, doc);
     if (!r)
         return -1;
-    *story = cd__get32(r + 20);
+    *value = cd__get32(r + offset);
     return 0;
+}
+
+static int doc_story(cd_index *x, uint32_t doc, uint32_t *story)
+{
+    return doc_field32(x, doc, x->ov.story, 20, story);
 }
 
 /* The signature of doc in native order (checkpoint signatures are used in
@@ -311,15 +319,7 @@ static const uint32_t *doc_sig(cd_index *x, uint32_t doc)
 /* The size (shingles) of doc. */
 static int doc_size(cd_index *x, uint32_t doc, uint32_t *size)
 {
-    if (doc >= x->ck.documents) {
-        *size = x->ov.size[doc - x->ck.documents];
-        return 0;
-    }
-    const unsigned char *r = ck_doc(x, doc);
-    if (!r)
-        return -1;
-    *size = cd__get32(r + 32);
-    return 0;
+    return doc_field32(x, doc, x->ov.size, 32, size);
 }
 
 /* The id of doc (NUL-terminated). */
