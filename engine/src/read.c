@@ -32,7 +32,9 @@ struct cd_reader {
     const char *path;        /* for messages; "<stdin>" for "-" */
     cd_read_options options; /* field names point into storage */
 
-    char *chunk; /* READ_CHUNK_SIZE + 1 bytes (room for a NUL) */
+    char *chunk;     /* the bytes being split: own_chunk, or a block the
+                        stream lends (each with room for a NUL after it) */
+    char *own_chunk; /* READ_CHUNK_SIZE + 1 bytes, for a stream that cannot lend */
     size_t chunk_len;
     size_t chunk_pos;
     int started; /* the first bytes were checked for a BOM */
@@ -134,11 +136,6 @@ cd_status cd_reader_open(const char *path, const cd_read_options *options, cd_re
     r->cjson_only = json_mode && strcmp(json_mode, "cjson") == 0;
 
     cd_status status;
-    r->chunk = cd__malloc(READ_CHUNK_SIZE + 1);
-    if (!r->chunk) {
-        status = open_failed(CD_ERR_NOMEM, err, err_size, shown, "out of memory");
-        goto fail;
-    }
     char reason[CD_ERRMSG_SIZE];
     if (cd__is_directory(path)) {
         status = cd__dir_open(path, opts.max_doc_bytes, &r->dir, reason);
@@ -152,6 +149,10 @@ cd_status cd_reader_open(const char *path, const cd_read_options *options, cd_re
     status = cd__stream_open(path, &r->stream, reason);
     if (status != CD_OK) {
         open_failed(status, err, err_size, shown, reason);
+        goto fail;
+    }
+    if (!cd__stream_can_lend(r->stream) && !(r->own_chunk = cd__malloc(READ_CHUNK_SIZE + 1))) {
+        status = open_failed(CD_ERR_NOMEM, err, err_size, shown, "out of memory");
         goto fail;
     }
     *out = r;
@@ -170,7 +171,7 @@ void cd_reader_free(cd_reader *reader)
     cd__json_scanner_free(&reader->scanner);
     cd__stream_close(reader->stream);
     cd__dir_close(reader->dir);
-    cd__free(reader->chunk);
+    cd__free(reader->own_chunk);
     cd__free(reader->line);
     cd__free(reader);
 }
@@ -201,8 +202,16 @@ static cd_status stop(cd_reader *r, cd_status status, uint64_t line, const char 
 static cd_status refill(cd_reader *r, uint64_t line)
 {
     r->chunk_pos = r->chunk_len = 0;
-    while (!r->at_end) {
-        char reason[CD_ERRMSG_SIZE];
+    char reason[CD_ERRMSG_SIZE];
+    if (r->own_chunk)
+        r->chunk = r->own_chunk;
+    else if (!r->at_end) { /* a whole block: a BOM is in the first one */
+        cd_status status = cd__stream_borrow(r->stream, &r->chunk, &r->chunk_len, reason);
+        if (status != CD_OK)
+            return stop(r, status, line, reason);
+        r->at_end = r->chunk_len == 0;
+    }
+    while (r->own_chunk && !r->at_end) {
         size_t got;
         cd_status status = cd__stream_read(r->stream, r->chunk + r->chunk_len,
                                            READ_CHUNK_SIZE - r->chunk_len, &got, reason);

@@ -2,8 +2,9 @@
  * first stage of the pipeline. Reads a file or stdin in 1 MiB blocks and
  * inflates gzip (zlib, concatenated members) or zstd (libzstd, concatenated
  * and skippable frames), chosen by magic bytes, never by the file name. A
- * compressed regular file is decompressed a block ahead on a thread of its
- * own while the caller parses the block before. */
+ * compressed regular file, or a plain one of more than two blocks, is read
+ * and decompressed a block ahead on a thread of its own while the caller
+ * parses the block before, which it may borrow instead of copying. */
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_createDCtx_advanced, for the allocator hook */
 #include "read_stream.h"
 
@@ -27,8 +28,10 @@
 #define STREAM_INPUT_SIZE ((size_t)1 << 20)
 #endif
 
-/* Decompressed bytes per read-ahead block. */
+/* Decompressed bytes per read-ahead block (tiny in fuzz targets). */
+#ifndef AHEAD_BLOCK_SIZE
 #define AHEAD_BLOCK_SIZE ((size_t)1 << 20)
+#endif
 
 /* Calls of ZSTD_decompressStream in a row that neither consume nor produce
  * a byte before the stream is declared corrupt (a guard against looping). */
@@ -239,9 +242,13 @@ cd_status cd__stream_open(const char *path, cd__stream **out, char *reason)
         status = setup_decoder(s);
         if (status != CD_OK)
             goto fail;
-        if (S_ISREG(st.st_mode) && (status = start_ahead(s)) != CD_OK)
-            goto fail; /* only regular files: a pipe could block the thread forever */
     }
+    /* Only regular files: a pipe could block the thread forever. A small
+     * plain file is not worth a thread. */
+    if (S_ISREG(st.st_mode) &&
+        (s->kind != CD__STREAM_PLAIN || (unsigned long long)st.st_size > 2 * AHEAD_BLOCK_SIZE) &&
+        (status = start_ahead(s)) != CD_OK)
+        goto fail;
     *out = s;
     return CD_OK;
 
@@ -454,8 +461,9 @@ static void *read_ahead(void *arg)
  * thread can be had, the stream reads on the caller's thread as before. */
 static cd_status start_ahead(cd__stream *s)
 {
-    s->current.data = cd__malloc(AHEAD_BLOCK_SIZE);
-    s->next.data = cd__malloc(AHEAD_BLOCK_SIZE);
+    /* one spare byte each, for the borrower (cd__stream_borrow) */
+    s->current.data = cd__malloc(AHEAD_BLOCK_SIZE + 1);
+    s->next.data = cd__malloc(AHEAD_BLOCK_SIZE + 1);
     if (!s->current.data || !s->next.data) {
         cd__free(s->current.data);
         cd__free(s->next.data);
@@ -495,11 +503,11 @@ static void stop_ahead(cd__stream *s)
     s->ahead = 0;
 }
 
-cd_status cd__stream_read(cd__stream *s, char *buf, size_t cap, size_t *got, char *reason)
+/* Makes the read-ahead's current block one with bytes left, waiting for the
+ * thread as needed. Returns CD_OK with bytes left, CD_OK with none at the
+ * end of the input, or the failure that ended the reading. */
+static cd_status next_ahead_block(cd__stream *s, char *reason)
 {
-    if (!s->ahead)
-        return read_now(s, buf, cap, got, reason);
-    *got = 0;
     struct ahead_block *b = &s->current;
     while (b->pos == b->len) {
         if (b->end) { /* every later call ends the same way */
@@ -517,9 +525,39 @@ cd_status cd__stream_read(cd__stream *s, char *buf, size_t cap, size_t *got, cha
         pthread_cond_signal(&s->changed);
         pthread_mutex_unlock(&s->lock);
     }
+    return CD_OK;
+}
+
+cd_status cd__stream_read(cd__stream *s, char *buf, size_t cap, size_t *got, char *reason)
+{
+    if (!s->ahead)
+        return read_now(s, buf, cap, got, reason);
+    *got = 0;
+    cd_status status = next_ahead_block(s, reason);
+    struct ahead_block *b = &s->current;
+    if (status != CD_OK || b->pos == b->len)
+        return status;
     size_t n = b->len - b->pos < cap ? b->len - b->pos : cap;
     memcpy(buf, b->data + b->pos, n);
     b->pos += n;
     *got = n;
+    return CD_OK;
+}
+
+int cd__stream_can_lend(const cd__stream *s)
+{
+    return s->ahead;
+}
+
+cd_status cd__stream_borrow(cd__stream *s, char **data, size_t *got, char *reason)
+{
+    *got = 0;
+    cd_status status = next_ahead_block(s, reason);
+    struct ahead_block *b = &s->current;
+    if (status != CD_OK || b->pos == b->len)
+        return status;
+    *data = b->data + b->pos;
+    *got = b->len - b->pos;
+    b->pos = b->len;
     return CD_OK;
 }

@@ -32,6 +32,17 @@ cd_status cd__stream_open(const char *path, cd__stream **out, char *reason);
  * Errors: CD_ERR_FORMAT, CD_ERR_IO, CD_ERR_NOMEM (with a reason). */
 cd_status cd__stream_read(cd__stream *stream, char *buf, size_t cap, size_t *got, char *reason);
 
+/* 1 when the stream reads ahead on a thread (a compressed regular file, or
+ * a plain one of more than two blocks): then cd__stream_borrow may be used
+ * instead of cd__stream_read. */
+int cd__stream_can_lend(const cd__stream *stream);
+
+/* Like cd__stream_read, but hands out the next decompressed bytes in place:
+ * *data points to *got bytes, followed by one spare byte; the caller may
+ * write to all of them. They stay valid until the next call on the stream.
+ * Only for a stream that can lend. */
+cd_status cd__stream_borrow(cd__stream *stream, char **data, size_t *got, char *reason);
+
 /* The compression detected at open. */
 cd__stream_kind cd__stream_get_kind(const cd__stream *stream);
 
