@@ -41,7 +41,7 @@ double cd_lsh_midpoint(unsigned bands, unsigned rows)
  * every b, r chosen for t = 0.05..0.99 and perm 32..1024 are within 5e-9 of
  * those with 16384 intervals, and the choices are the same (checked when
  * this was written; the largest error is at t = 0.99 where r is large).
- * The four grids in cd_lsh_choose take 32 KiB of stack. */
+ * The six grids in cd_lsh_choose take 48 KiB of stack. */
 #ifndef CD__LSH_STEPS
 #define CD__LSH_STEPS 1024
 #endif
@@ -69,7 +69,10 @@ cd_status cd_lsh_choose(double threshold, unsigned perm, double fp_weight, doubl
         return CD_ERR_ARG;
 
     /* For a fixed r, (1 - s^r)^b is computed for b = 1, 2, ... by repeated
-     * multiplication: q[i] = 1 - s_i^r, not_hit[i] = q[i]^b. */
+     * multiplication: q[i] = 1 - s_i^r, not_hit[i] = q[i]^b; and s_i^r from
+     * s_i^(r-1), not by pow() (4x faster; the same choice for every t of
+     * 0.01..1.00, perm 1..1024 and weights tried when this was written). */
+    double power_lo[CD__LSH_STEPS + 1], power_hi[CD__LSH_STEPS + 1];
     double q_lo[CD__LSH_STEPS + 1], q_hi[CD__LSH_STEPS + 1];
     double miss_lo[CD__LSH_STEPS + 1], miss_hi[CD__LSH_STEPS + 1];
     const double h_lo = threshold / CD__LSH_STEPS;
@@ -78,12 +81,14 @@ cd_status cd_lsh_choose(double threshold, unsigned perm, double fp_weight, doubl
     unsigned best_b = 0, best_r = 0;
     double best_obj = 0.0, best_sum = 0.0;
 
+    for (int i = 0; i <= CD__LSH_STEPS; i++)
+        power_lo[i] = power_hi[i] = 1.0;
     for (unsigned r = 1; r <= perm; r++) {
         for (int i = 0; i <= CD__LSH_STEPS; i++) {
-            double s_lo = i == CD__LSH_STEPS ? threshold : h_lo * i;
-            double s_hi = i == CD__LSH_STEPS ? 1.0 : threshold + h_hi * i;
-            q_lo[i] = 1.0 - pow(s_lo, (double)r);
-            q_hi[i] = 1.0 - pow(s_hi, (double)r);
+            power_lo[i] *= i == CD__LSH_STEPS ? threshold : h_lo * i;
+            power_hi[i] *= i == CD__LSH_STEPS ? 1.0 : threshold + h_hi * i;
+            q_lo[i] = 1.0 - power_lo[i];
+            q_hi[i] = 1.0 - power_hi[i];
             miss_lo[i] = 1.0;
             miss_hi[i] = 1.0;
         }

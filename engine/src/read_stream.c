@@ -393,8 +393,8 @@ static cd_status read_zstd(cd__stream *s, char *buf, size_t cap, size_t *got)
     }
 }
 
-/* Reads on the calling thread: cd__stream_read without read-ahead. */
-static cd_status read_now(cd__stream *s, char *buf, size_t cap, size_t *got, char *reason)
+/* On the caller's thread, or on the read-ahead thread for its blocks. */
+cd_status cd__stream_read(cd__stream *s, char *buf, size_t cap, size_t *got, char *reason)
 {
     *got = 0;
     cd_status status = s->failed;
@@ -426,7 +426,8 @@ static void fill_block(cd__stream *s, struct ahead_block *b)
     b->status = CD_OK;
     while (b->len < AHEAD_BLOCK_SIZE) {
         size_t got;
-        b->status = read_now(s, b->data + b->len, AHEAD_BLOCK_SIZE - b->len, &got, b->reason);
+        b->status =
+            cd__stream_read(s, b->data + b->len, AHEAD_BLOCK_SIZE - b->len, &got, b->reason);
         b->len += got;
         if (b->status != CD_OK || got == 0) {
             b->end = 1;
@@ -503,13 +504,16 @@ static void stop_ahead(cd__stream *s)
     s->ahead = 0;
 }
 
-/* Makes the read-ahead's current block one with bytes left, waiting for the
- * thread as needed. Returns CD_OK with bytes left, CD_OK with none at the
- * end of the input, or the failure that ended the reading. */
-static cd_status next_ahead_block(cd__stream *s, char *reason)
+int cd__stream_can_lend(const cd__stream *s)
 {
+    return s->ahead;
+}
+
+cd_status cd__stream_borrow(cd__stream *s, char **data, size_t *got, char *reason)
+{
+    *got = 0;
     struct ahead_block *b = &s->current;
-    while (b->pos == b->len) {
+    while (b->pos == b->len) { /* the block lent last time comes back */
         if (b->end) { /* every later call ends the same way */
             if (b->status != CD_OK)
                 snprintf(reason, CD_ERRMSG_SIZE, "%s", b->reason);
@@ -525,37 +529,6 @@ static cd_status next_ahead_block(cd__stream *s, char *reason)
         pthread_cond_signal(&s->changed);
         pthread_mutex_unlock(&s->lock);
     }
-    return CD_OK;
-}
-
-cd_status cd__stream_read(cd__stream *s, char *buf, size_t cap, size_t *got, char *reason)
-{
-    if (!s->ahead)
-        return read_now(s, buf, cap, got, reason);
-    *got = 0;
-    cd_status status = next_ahead_block(s, reason);
-    struct ahead_block *b = &s->current;
-    if (status != CD_OK || b->pos == b->len)
-        return status;
-    size_t n = b->len - b->pos < cap ? b->len - b->pos : cap;
-    memcpy(buf, b->data + b->pos, n);
-    b->pos += n;
-    *got = n;
-    return CD_OK;
-}
-
-int cd__stream_can_lend(const cd__stream *s)
-{
-    return s->ahead;
-}
-
-cd_status cd__stream_borrow(cd__stream *s, char **data, size_t *got, char *reason)
-{
-    *got = 0;
-    cd_status status = next_ahead_block(s, reason);
-    struct ahead_block *b = &s->current;
-    if (status != CD_OK || b->pos == b->len)
-        return status;
     *data = b->data + b->pos;
     *got = b->len - b->pos;
     b->pos = b->len;

@@ -24,7 +24,8 @@ typedef enum cd__stream_kind {
  * Errors: CD_ERR_IO, CD_ERR_NOMEM. */
 cd_status cd__stream_open(const char *path, cd__stream **out, char *reason);
 
-/* Reads up to cap (> 0) decompressed bytes into buf. *got is the number of
+/* Reads up to cap (> 0) decompressed bytes into buf, on the calling thread
+ * (only for a stream that cannot lend: see cd__stream_can_lend). *got is the number of
  * bytes read; CD_OK with *got == 0 means the end of the input. A stream that
  * ends inside a compressed frame or holds corrupt data fails with
  * CD_ERR_FORMAT; the bytes before the failure are handed out first. Once
@@ -33,8 +34,8 @@ cd_status cd__stream_open(const char *path, cd__stream **out, char *reason);
 cd_status cd__stream_read(cd__stream *stream, char *buf, size_t cap, size_t *got, char *reason);
 
 /* 1 when the stream reads ahead on a thread (a compressed regular file, or
- * a plain one of more than two blocks): then cd__stream_borrow may be used
- * instead of cd__stream_read. */
+ * a plain one of more than two blocks): it is then read with
+ * cd__stream_borrow, never with cd__stream_read. */
 int cd__stream_can_lend(const cd__stream *stream);
 
 /* Like cd__stream_read, but hands out the next decompressed bytes in place:
