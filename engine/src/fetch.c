@@ -3,7 +3,6 @@
  * with backoff, robots.txt waits) so that a transfer's timeout only runs
  * while it actually runs. Only http and https are ever fetched. */
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -14,6 +13,7 @@
 
 #include "alloc.h"
 #include "fetch.h"
+#include "fetch_curl.h"
 
 enum { WAITING = 0, RUNNING, DONE };
 
@@ -111,14 +111,22 @@ static char *curl_strdup_hook(const char *s)
     return cd__strndup(s, strlen(s));
 }
 
+static const cd__curl_api *curl; /* set once libcurl is loaded and started */
+static char curl_failure[256];   /* or why it could not be */
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_result;
 
 static void init_curl(void)
 {
+    const cd__curl_api *api = cd__curl_load(curl_failure, sizeof curl_failure);
+    if (!api)
+        return;
     /* libcurl's own allocations go through the engine's hook too. */
-    curl_init_result = curl_global_init_mem(CURL_GLOBAL_DEFAULT, cd__malloc, cd__free, cd__realloc,
-                                            curl_strdup_hook, cd__calloc);
+    CURLcode rc = api->global_init_mem(CURL_GLOBAL_DEFAULT, cd__malloc, cd__free, cd__realloc,
+                                       curl_strdup_hook, cd__calloc);
+    if (rc != CURLE_OK)
+        snprintf(curl_failure, sizeof curl_failure, "libcurl: %s", api->easy_strerror(rc));
+    else
+        curl = api;
 }
 
 /* ------------------------------------------------------------------ create */
@@ -160,9 +168,9 @@ cd_status cd_fetcher_create(const cd_fetch_options *options, cd_fetcher **out, c
         return CD_ERR_ARG;
     }
     pthread_once(&curl_once, init_curl);
-    if (curl_init_result != CURLE_OK) {
+    if (!curl) {
         if (err && err_size)
-            snprintf(err, err_size, "libcurl: %s", curl_easy_strerror(curl_init_result));
+            snprintf(err, err_size, "%s", curl_failure);
         return CD_ERR_IO;
     }
     cd_fetcher *f = cd__calloc(1, sizeof *f);
@@ -171,7 +179,7 @@ cd_status cd_fetcher_create(const cd_fetch_options *options, cd_fetcher **out, c
     f->opt = o;
     f->user_agent = dup_or_null(o.user_agent ? o.user_agent : "copydesk/0.1");
     f->robots_agent = dup_or_null(o.robots_agent ? o.robots_agent : "copydesk");
-    f->multi = curl_multi_init();
+    f->multi = curl->multi_init();
     if (!f->user_agent || !f->robots_agent || !f->multi) {
         cd_fetcher_free(f);
         return CD_ERR_NOMEM;
@@ -203,11 +211,11 @@ static void xfer_free(xfer *x)
 static void detach(cd_fetcher *f, xfer *x)
 {
     if (x->easy) {
-        curl_multi_remove_handle(f->multi, x->easy);
-        curl_easy_cleanup(x->easy);
+        curl->multi_remove_handle(f->multi, x->easy);
+        curl->easy_cleanup(x->easy);
         x->easy = NULL;
     }
-    curl_slist_free_all(x->headers);
+    curl->slist_free_all(x->headers);
     x->headers = NULL;
     if (x->state == RUNNING) {
         f->running--;
@@ -242,7 +250,7 @@ void cd_fetcher_free(cd_fetcher *f)
         cd__robots_free(f->origins[i].robots);
     }
     if (f->multi)
-        curl_multi_cleanup(f->multi);
+        curl->multi_cleanup(f->multi);
     cd__free(f->xfers);
     cd__free(f->robots);
     cd__free(f->origins);
@@ -282,36 +290,36 @@ static size_t origin_of(cd_fetcher *f, const char *key)
 static int classify_url(cd_fetcher *f, xfer *x)
 {
     x->origin = (size_t)-1;
-    CURLU *u = curl_url();
+    CURLU *u = curl->url();
     if (!u)
         return -1;
     char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL;
     int result = 0;
-    CURLUcode rc = curl_url_set(u, CURLUPART_URL, x->url, CURLU_NON_SUPPORT_SCHEME);
+    CURLUcode rc = curl->url_set(u, CURLUPART_URL, x->url, CURLU_NON_SUPPORT_SCHEME);
     if (rc == CURLUE_OUT_OF_MEMORY) {
         result = -1;
         goto done;
     }
     if (rc != CURLUE_OK) {
         x->outcome = CD_FETCH_REFUSED;
-        snprintf(x->error, sizeof x->error, "invalid URL: %s", curl_url_strerror(rc));
+        snprintf(x->error, sizeof x->error, "invalid URL: %s", curl->url_strerror(rc));
         goto done;
     }
-    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK || !scheme ||
+    if (curl->url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK || !scheme ||
         (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
         x->outcome = CD_FETCH_REFUSED;
         snprintf(x->error, sizeof x->error, "only http:// and https:// URLs are fetched%s%s",
                  scheme ? ", not " : "", scheme ? scheme : "");
         goto done;
     }
-    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host) {
+    if (curl->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host) {
         x->outcome = CD_FETCH_REFUSED;
         snprintf(x->error, sizeof x->error, "invalid URL: no host");
         goto done;
     }
-    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
-    curl_url_get(u, CURLUPART_PATH, &path, 0);
-    curl_url_get(u, CURLUPART_QUERY, &query, 0);
+    curl->url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+    curl->url_get(u, CURLUPART_PATH, &path, 0);
+    curl->url_get(u, CURLUPART_QUERY, &query, 0);
     for (char *p = host; *p; p++)
         if (*p >= 'A' && *p <= 'Z')
             *p = (char)(*p + 32);
@@ -328,12 +336,12 @@ static int classify_url(cd_fetcher *f, xfer *x)
              query ? query : "");
     x->origin = o;
 done:
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_free(path);
-    curl_free(query);
-    curl_url_cleanup(u);
+    curl->free(scheme);
+    curl->free(host);
+    curl->free(port);
+    curl->free(path);
+    curl->free(query);
+    curl->url_cleanup(u);
     return result;
 }
 
@@ -491,7 +499,7 @@ static int before_request(void *user, char *primary_ip, char *local_ip, int prim
  * request then ends with an error). */
 static int start(cd_fetcher *f, xfer *x, double now)
 {
-    CURL *e = curl_easy_init();
+    CURL *e = curl->easy_init();
     if (!e) {
         snprintf(x->error, sizeof x->error, "out of memory");
         return -1;
@@ -507,7 +515,7 @@ static int start(cd_fetcher *f, xfer *x, double now)
 #define ADD_HEADER(fmt, value)                                                                     \
     do {                                                                                           \
         snprintf(line, sizeof line, fmt, value);                                                   \
-        if (!(t = curl_slist_append(h, line)))                                                     \
+        if (!(t = curl->slist_append(h, line)))                                                     \
             goto nomem;                                                                            \
         h = t;                                                                                     \
     } while (0)
@@ -521,35 +529,35 @@ static int start(cd_fetcher *f, xfer *x, double now)
     x->headers = h;
     const cd_fetch_options *o = &f->opt;
     int bad = 0;
-    bad |= curl_easy_setopt(e, CURLOPT_URL, x->url) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)o->max_redirects) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "") != CURLE_OK;
+    bad |= curl->easy_setopt(e, CURLOPT_URL, x->url) != CURLE_OK;
+    bad |= curl->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
+    bad |= curl->easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK;
+    bad |= curl->easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK;
+    bad |= curl->easy_setopt(e, CURLOPT_MAXREDIRS, (long)o->max_redirects) != CURLE_OK;
+    bad |= curl->easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms) != CURLE_OK;
+    bad |= curl->easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms) != CURLE_OK;
+    bad |= curl->easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "") != CURLE_OK;
     if (x->id != (size_t)-1) /* a robots.txt is read up to the limit, not refused */
-        bad |= curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_USERAGENT, f->user_agent) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, x) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, x) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf) != CURLE_OK;
+        bad |= curl->easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body) != CURLE_OK;
+    bad |= curl->easy_setopt(e, CURLOPT_USERAGENT, f->user_agent) != CURLE_OK;
+    bad |= curl->easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+    bad |= curl->easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
+    bad |= curl->easy_setopt(e, CURLOPT_WRITEDATA, x) != CURLE_OK;
+    bad |= curl->easy_setopt(e, CURLOPT_PRIVATE, x) != CURLE_OK;
+    bad |= curl->easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf) != CURLE_OK;
     if (h)
-        bad |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, h) != CURLE_OK;
+        bad |= curl->easy_setopt(e, CURLOPT_HTTPHEADER, h) != CURLE_OK;
     if (x->public_only) {
-        bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket) != CURLE_OK;
-        bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x) != CURLE_OK;
-        bad |= curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, before_request) != CURLE_OK;
-        bad |= curl_easy_setopt(e, CURLOPT_PREREQDATA, x) != CURLE_OK;
+        bad |= curl->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket) != CURLE_OK;
+        bad |= curl->easy_setopt(e, CURLOPT_OPENSOCKETDATA, x) != CURLE_OK;
+        bad |= curl->easy_setopt(e, CURLOPT_PREREQFUNCTION, before_request) != CURLE_OK;
+        bad |= curl->easy_setopt(e, CURLOPT_PREREQDATA, x) != CURLE_OK;
     }
-    if (bad || curl_multi_add_handle(f->multi, e) != CURLM_OK) {
+    if (bad || curl->multi_add_handle(f->multi, e) != CURLM_OK) {
         snprintf(x->error, sizeof x->error, "libcurl refused the transfer options");
-        curl_easy_cleanup(e);
+        curl->easy_cleanup(e);
         x->easy = NULL;
-        curl_slist_free_all(x->headers);
+        curl->slist_free_all(x->headers);
         x->headers = NULL;
         return -1;
     }
@@ -562,8 +570,8 @@ static int start(cd_fetcher *f, xfer *x, double now)
     f->stats.attempts++;
     return 0;
 nomem:
-    curl_slist_free_all(h);
-    curl_easy_cleanup(e);
+    curl->slist_free_all(h);
+    curl->easy_cleanup(e);
     x->easy = NULL;
     snprintf(x->error, sizeof x->error, "out of memory");
     return -1;
@@ -600,7 +608,7 @@ static void finish(cd_fetcher *f, xfer *x, cd_fetch_outcome outcome, double now)
 static char *copy_header(CURL *e, const char *name)
 {
     struct curl_header *h;
-    if (curl_easy_header(e, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h->value)
+    if (curl->easy_header(e, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h->value)
         return NULL;
     return header_safe(h->value) ? cd__strndup(h->value, strlen(h->value)) : NULL;
 }
@@ -620,17 +628,17 @@ static void ended(cd_fetcher *f, xfer *x, CURLcode rc, double now)
 {
     CURL *e = x->easy;
     long status = 0;
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    curl->easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     x->status = status;
     char *s = NULL;
     cd__free(x->final_url);
     x->final_url = NULL;
-    if (curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &s) == CURLE_OK && s)
+    if (curl->easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &s) == CURLE_OK && s)
         x->final_url = cd__strndup(s, strlen(s));
     cd__free(x->content_type);
     x->content_type = NULL;
     s = NULL;
-    if (curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK && s)
+    if (curl->easy_getinfo(e, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK && s)
         x->content_type = cd__strndup(s, strlen(s));
     cd__free(x->etag);
     cd__free(x->last_modified);
@@ -648,7 +656,7 @@ static void ended(cd_fetcher *f, xfer *x, CURLcode rc, double now)
 
     int retry = 0;
     cd_fetch_outcome outcome;
-    const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
+    const char *detail = x->errbuf[0] ? x->errbuf : curl->easy_strerror(rc);
     switch (rc) {
     case CURLE_OK:
         if (status >= 200 && status < 300) {
@@ -902,20 +910,20 @@ cd_status cd_fetcher_run(cd_fetcher *f, const cd_fetch_hooks *hooks)
         if (!pending)
             break;
         int still = 0;
-        CURLMcode mc = curl_multi_perform(f->multi, &still);
+        CURLMcode mc = curl->multi_perform(f->multi, &still);
         if (mc != CURLM_OK) {
-            cd__set_error(f->errmsg, "libcurl: %s", curl_multi_strerror(mc));
+            cd__set_error(f->errmsg, "libcurl: %s", curl->multi_strerror(mc));
             status = mc == CURLM_OUT_OF_MEMORY ? CD_ERR_NOMEM : CD_ERR_IO;
             break;
         }
         CURLMsg *msg;
         int left;
         int progressed = 0;
-        while ((msg = curl_multi_info_read(f->multi, &left)) != NULL) {
+        while ((msg = curl->multi_info_read(f->multi, &left)) != NULL) {
             if (msg->msg != CURLMSG_DONE)
                 continue;
             xfer *x = NULL;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+            curl->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
             if (x) {
                 ended(f, x, msg->data.result, cd__now());
                 progressed = 1;
@@ -927,9 +935,9 @@ cd_status cd_fetcher_run(cd_fetcher *f, const cd_fetch_hooks *hooks)
         int ms = wait <= 0 ? 0 : wait >= 0.1 ? 100 : (int)(wait * 1000) + 1;
         if (f->running == 0 && ms == 0)
             continue;
-        mc = curl_multi_poll(f->multi, NULL, 0, ms, NULL);
+        mc = curl->multi_poll(f->multi, NULL, 0, ms, NULL);
         if (mc != CURLM_OK) {
-            cd__set_error(f->errmsg, "libcurl: %s", curl_multi_strerror(mc));
+            cd__set_error(f->errmsg, "libcurl: %s", curl->multi_strerror(mc));
             status = CD_ERR_IO;
             break;
         }
