@@ -570,14 +570,16 @@ static void print_parameters(const cd_dedup *engine, run_mode mode)
               p->cluster == CD_CLUSTER_STAR ? "star" : "connected components");
     /* The engine's arrays per document (dedup.c): the signature, every
      * band's key (the lead's too), and id offset, date, text length, size,
-     * empty flag and about two id-set slots (45 bytes). Grouping: the sort
+     * empty flag and about two id-set slots (45 bytes); dedup's line
+     * positions for pass 2 (doc_origin) besides. Grouping: the sort
      * entries (2 x 8), and the union-find (4) or, with every pair kept,
      * 16 bytes per candidate pair. */
     int every_pair = mode == MODE_PAIRS || p->cluster == CD_CLUSTER_STAR;
-    cli_error("memory per document: %zu bytes of signature + %zu bytes of band keys%s + 45 bytes "
+    cli_error("memory per document: %zu bytes of signature + %zu bytes of band keys%s + %d bytes "
               "of bookkeeping + its id; grouping adds %s",
               (size_t)p->perm * 4, (size_t)(p->bands + lead_bands) * 8,
               p->verify == CD_VERIFY_EXACT ? " + 4 bytes per distinct shingle" : "",
+              45 + (mode == MODE_DEDUP ? (int)sizeof(doc_origin) : 0),
               every_pair ? "16 bytes + 16 per candidate pair" : "20 bytes");
 }
 
