@@ -712,6 +712,9 @@ static void free_state(run_state *s)
 
 int cli_run(int argc, char **argv)
 {
+    /* the run's time includes choosing the LSH parameters, which parsing
+     * the options does */
+    double started = now_seconds();
     run_options opts;
     int code = run_options_parse(&opts, argc, argv);
     if (code >= 0)
@@ -722,7 +725,8 @@ int cli_run(int argc, char **argv)
         return CLI_EXIT_IO;
     }
     s->opts = &opts;
-    s->started = s->pass_started = s->last_progress = now_seconds();
+    s->started = started;
+    s->pass_started = s->last_progress = now_seconds();
     s->spool_paths = calloc((size_t)opts.file_count, sizeof *s->spool_paths);
     if (!s->spool_paths || cd_dedup_create(&opts.params, &s->engine) != CD_OK) {
         cli_error("out of memory");
