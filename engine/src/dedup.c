@@ -210,6 +210,7 @@ cd_status cd_dedup_create(const cd_params *params, cd_dedup **out)
         return CD_ERR_ARG;
     }
     d->thread_count = d->params.threads ? d->params.threads : online_cores();
+    d->params.threads = d->thread_count;
     d->keep_pairs = 1;
     d->plan = plan_bands(&d->params);
     d->band_keys = cd__calloc(d->plan.all ? d->plan.all : 1, sizeof *d->band_keys);

@@ -335,7 +335,7 @@ cd_status cd_dedup_create(const cd_params *params, cd_dedup **out);
 /* Frees an engine; NULL is a no-op. */
 void cd_dedup_free(cd_dedup *dedup);
 
-/* The resolved parameters (bands and rows filled in). */
+/* The resolved parameters (bands, rows and threads filled in). */
 const cd_params *cd_dedup_params(const cd_dedup *dedup);
 
 /* Adds n documents, signing them on params.threads threads. Documents are
