@@ -235,7 +235,7 @@ print(json.dumps({"label": l, "path": p, "hard_negatives": h or None, "origin": 
 # folder: ROW-runI.{stderr,time,sha256} and ROW-cluster.jsonl (the output).
 # Each run writes a new file, as a first run does: the output of the run
 # before is removed first, untimed (replacing it would time the kernel
-# freeing that file's blocks, 0.06 s for dedup's 380 MB on synth-100k).
+# freeing that file's blocks, 0.06 s for dedup's 348 MB on synth-100k).
 bench_row() {
     local label=$1 path=$2 row=$3 command=$4 dir=$work/$1 i
     shift 4
