@@ -515,7 +515,7 @@ static int start(cd_fetcher *f, xfer *x, double now)
 #define ADD_HEADER(fmt, value)                                                                     \
     do {                                                                                           \
         snprintf(line, sizeof line, fmt, value);                                                   \
-        if (!(t = curl->slist_append(h, line)))                                                     \
+        if (!(t = curl->slist_append(h, line)))                                                    \
             goto nomem;                                                                            \
         h = t;                                                                                     \
     } while (0)

@@ -25,8 +25,9 @@ typedef enum cd__stream_kind {
 cd_status cd__stream_open(const char *path, cd__stream **out, char *reason);
 
 /* Reads up to cap (> 0) decompressed bytes into buf, on the calling thread
- * (only for a stream that cannot lend: see cd__stream_can_lend). *got is the number of
- * bytes read; CD_OK with *got == 0 means the end of the input. A stream that
+ * (only for a stream that cannot lend: see cd__stream_can_lend). *got is
+ * the number of bytes read; CD_OK with *got == 0 means the end of the
+ * input. A stream that
  * ends inside a compressed frame or holds corrupt data fails with
  * CD_ERR_FORMAT; the bytes before the failure are handed out first. Once
  * failed, every later call fails the same way.
