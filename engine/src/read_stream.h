@@ -27,10 +27,9 @@ cd_status cd__stream_open(const char *path, cd__stream **out, char *reason);
 /* Reads up to cap (> 0) decompressed bytes into buf, on the calling thread
  * (only for a stream that cannot lend: see cd__stream_can_lend). *got is
  * the number of bytes read; CD_OK with *got == 0 means the end of the
- * input. A stream that
- * ends inside a compressed frame or holds corrupt data fails with
- * CD_ERR_FORMAT; the bytes before the failure are handed out first. Once
- * failed, every later call fails the same way.
+ * input. A stream that ends inside a compressed frame or holds corrupt data
+ * fails with CD_ERR_FORMAT; the bytes before the failure are handed out
+ * first. Once failed, every later call fails the same way.
  * Errors: CD_ERR_FORMAT, CD_ERR_IO, CD_ERR_NOMEM (with a reason). */
 cd_status cd__stream_read(cd__stream *stream, char *buf, size_t cap, size_t *got, char *reason);
 
