@@ -12,7 +12,7 @@
 
 #include "cli.h"
 
-enum { OUTPUT_BUFFER = 1 << 20, WRITEBACK = 16 << 20 };
+enum { OUTPUT_BUFFER = 1 << 20, WRITEBACK = 4 << 20 };
 
 static const char *shown(const cli_output *out) { return out->name ? out->name : "<stdout>"; }
 

@@ -23,10 +23,11 @@ typedef struct cli_output {
  * message already printed. */
 int cli_output_open(cli_output *out, const char *path);
 
-/* Writes bytes[0..len) to out. For a file, every 16 MiB written are handed
+/* Writes bytes[0..len) to out. For a file, every 4 MiB written are handed
  * to the disk at once (sync_file_range), so that the disk writes while the
- * run goes on and the fsync at commit finds little left to do. A failure
- * shows at flush or commit (the stream's error flag). */
+ * run goes on and the fsync at commit finds little left to do (with 16 MiB
+ * dedup's write stage took 0.20-0.22 s on synth-100k, with 4 MiB 0.17-0.20
+ * s). A failure shows at flush or commit (the stream's error flag). */
 void cli_output_write(cli_output *out, const void *bytes, size_t len);
 
 /* Flushes, and for a file fsyncs, what was written so far, leaving only the
