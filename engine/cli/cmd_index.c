@@ -752,7 +752,7 @@ static int cmd_add_query(const index_options *o)
             cli_error("read %zu documents: queried %zu (%zu copies of indexed stories), "
                       "rejected %zu",
                       r.read, r.queried, r.copies, r.rejected);
-        cli_error("time: total %.2fs, %.0f docs/s", total, r.read / (total + 1e-9));
+        cli_error("time: total %.3fs, %.0f docs/s", total, r.read / (total + 1e-9));
     }
     if (o->latency && r.latency_count) {
         size_t n = r.latency_count;

@@ -690,8 +690,8 @@ static void print_summary(const run_state *s, double seconds_write, double total
                   st.oversized_buckets);
     print_boilerplate(s, &st);
     double mb = s->bytes_read / 1e6;
-    cli_error("time: read %.2fs (%.0f MB/s), sign %.2fs (%.0f MB/s), boilerplate %.2fs, lsh %.2fs, "
-              "verify %.2fs, cluster %.2fs, write %.2fs; total %.2fs, %.0f docs/s",
+    cli_error("time: read %.3fs (%.0f MB/s), sign %.3fs (%.0f MB/s), boilerplate %.3fs, lsh %.3fs, "
+              "verify %.3fs, cluster %.3fs, write %.3fs; total %.3fs, %.0f docs/s",
               s->seconds_read, mb / (s->seconds_read + 1e-9), st.seconds_sign,
               st.bytes_text / 1e6 / (st.seconds_sign + 1e-9), st.seconds_boilerplate,
               st.seconds_lsh, st.seconds_verify, st.seconds_cluster, seconds_write, total,
