@@ -722,13 +722,12 @@ def scaling_figures(cdir, docs, loadavg_at_bench_start):
     fields = [int(t) for t in threads.split()]
     runs = range(1, fields[2] + 1) if len(fields) > 2 else [None]
 
-    def median_run(t):
+    def median_sign(t):
         """The run at t threads with the median sign stage."""
-        done = sorted((scaling_run(cdir, t, docs, i) for i in runs),
-                      key=lambda r: r["sign_seconds"] or 0)
-        return done[(len(done) - 1) // 2]
+        return median_run([scaling_run(cdir, t, docs, i) for i in runs],
+                          lambda r: r["sign_seconds"] or 0)
 
-    one, many = median_run(fields[0]), median_run(fields[1])
+    one, many = median_sign(fields[0]), median_sign(fields[1])
 
     def floor_seconds(t):
         """The median hashing time of the floor runs at t threads, or None."""
@@ -737,8 +736,7 @@ def scaling_figures(cdir, docs, loadavg_at_bench_start):
             text = i and read_text(os.path.join(cdir, f"scaling-floor{t}-run{i}.json"))
             if text:
                 times.append(json.loads(text).get("hash_seconds") or 0)
-        times.sort()
-        return times[(len(times) - 1) // 2] if times else None
+        return median_run(times, lambda v: v) if times else None
 
     f1, fn = floor_seconds(fields[0]), floor_seconds(fields[1])
     load = read_text(os.path.join(cdir, "scaling.loadavg")).split()[:3]

@@ -154,15 +154,20 @@ const char *cli_option_name(const struct option *options, int val)
     return name;
 }
 
-int cli_check_params(const cd_params *params, const char *prefix)
+int cli_resolve_params(cd_params *params, const char *prefix)
 {
     char err[256];
-    cd_params check = *params;
-    if (cd_params_resolve(&check, err, sizeof err) != CD_OK) {
+    if (cd_params_resolve(params, err, sizeof err) != CD_OK) {
         cli_error("%s%s", prefix, err);
         return -1;
     }
     return 0;
+}
+
+int cli_check_params(const cd_params *params, const char *prefix)
+{
+    cd_params check = *params;
+    return cli_resolve_params(&check, prefix);
 }
 
 void cli_input_files(int argc, char **argv, int first, const char ***files, int *count)

@@ -136,8 +136,12 @@ int cli_parse_shared_option(const char *option, const char *text, cd_params *par
 struct option;
 const char *cli_option_name(const struct option *options, int val);
 
-/* Checks that params resolve (cd_params_resolve, on a copy). Returns 0, or
- * -1 after printing why, after prefix ("" for none). */
+/* Resolves params in place (cd_params_resolve: bands and rows chosen).
+ * Returns 0, or -1 after printing why, after prefix ("" for none). */
+int cli_resolve_params(cd_params *params, const char *prefix);
+
+/* Checks that params resolve, as cli_resolve_params does on a copy: they
+ * stay as given. */
 int cli_check_params(const cd_params *params, const char *prefix);
 
 /* The FILE operands argv[first..argc) into *files and *count, or "-"

@@ -268,11 +268,8 @@ int run_options_parse(run_options *o, int argc, char **argv)
     }
     /* resolved here, once: the engine then has no bands and rows left to
      * choose (a choice takes about a millisecond) */
-    char err[256];
-    if (cd_params_resolve(&o->params, err, sizeof err) != CD_OK) {
-        cli_error("%s", err);
+    if (cli_resolve_params(&o->params, "") != 0)
         return CLI_EXIT_USAGE;
-    }
     cli_input_files(argc, argv, optind, &o->files, &o->file_count);
     return -1;
 }
